@@ -1,0 +1,82 @@
+// The keystore's public contract. Everything above src/keystore/ (session manager, routes,
+// scripts) depends on these types only, never on SQL or files.
+import type { AuthenticationState } from '@whiskeysockets/baileys'
+import type { Logger } from 'pino'
+
+export type StorageMode = 'file' | 'postgres'
+
+/** What an operator needs to know about where a session lives and whether writes are safe. */
+export interface StoreHealth {
+  mode: StorageMode
+  /** Postgres mode: the database is unreachable and writes land in the file mirror only. */
+  degraded: boolean
+  /** null in file mode. */
+  databaseReachable: boolean | null
+  /** The session's JSON file (the store itself in file mode, the mirror in Postgres mode). */
+  mirrorPath: string
+  /** ISO time of the last write that was made durable, or null. */
+  lastWriteAt: string | null
+  /** Monotonic version of the session state, carried by both the file and the database. */
+  version: number
+  encryption: boolean
+  /** Writes made while degraded that the database has not received yet. */
+  pendingCatchUp: boolean
+}
+
+export type SessionStatus = 'active' | 'inactive' | 'logged_out'
+
+/** A stored session as listed to operators: never key material. */
+export interface StoredSession {
+  clientId: string
+  status: SessionStatus
+  jid: string | null
+  createdAt: string
+  updatedAt: string
+  location: StorageMode
+}
+
+/** One open session's Baileys auth state plus the operations the server needs on it. */
+export interface AuthStateHandle {
+  /** Pass to makeWASocket({ auth: state }). creds is mutated by Baileys; call saveCreds on creds.update. */
+  state: AuthenticationState
+  /** Persist state.creds (durable before it resolves). */
+  saveCreds(): Promise<void>
+  /** Record the session's status and account JID (the whatsapp_sessions row / file header). */
+  setStatus(status: SessionStatus, jid?: string | null): Promise<void>
+  health(): StoreHealth
+  /** Number of stored keys by type (no key material). */
+  keyCounts(): Promise<Record<string, number>>
+  /** Delete everything stored for this session (logged out): database rows and file. */
+  wipe(): Promise<void>
+  /** Flush pending writes and release resources. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface OpenOptions {
+  /** Fencing token of the lease under which this handle writes (Postgres mode, see issue 5). */
+  fencingToken?: number
+}
+
+/** Created once per process: owns the database pool (if any) and the session folder. */
+export interface SessionStore {
+  readonly mode: StorageMode
+  open(clientId: string, options?: OpenOptions): Promise<AuthStateHandle>
+  list(): Promise<StoredSession[]>
+  /** Delete a stored session (database row + keys, and its file). Returns whether anything existed. */
+  delete(clientId: string): Promise<boolean>
+  /** Database reachable right now (null in file mode). Cheap. */
+  ping(): Promise<boolean | null>
+  close(): Promise<void>
+}
+
+export interface SessionStoreOptions {
+  /** Folder of SESSION_PATH/{clientId}.json files: the store in file mode, the mirror in Postgres mode. */
+  sessionPath: string
+  /** Postgres connection string; absent = file mode. */
+  databaseUrl?: string
+  /** 32 bytes, base64 or hex: AES-256-GCM at rest in both the database and the file. */
+  encryptionKey?: string
+  logger?: Logger
+  /** Called after each store write with its backend and result (metrics). */
+  onWrite?: (event: { backend: StorageMode; ok: boolean; seconds: number; op: 'get' | 'set' | 'creds' }) => void
+}
