@@ -1,0 +1,10 @@
+// Session lease (issue 5): one WhatsApp socket per client id across instances. See
+// /work/notes/deploy.md "Session lease" for the wiring and the takeover bound.
+export { createLeaseManager, resolveLeaseOptions, type LeaseManager, type ResolvedLeaseOptions } from './manager.js'
+export { LeaseHolder } from './holder.js'
+export { defaultLeaseOwner } from './owner.js'
+export { LeaseStatementTimeoutError } from './timeout.js'
+export { acquireFolderLock, SessionFolderLockedError, type FolderLock, type FolderLockOptions, type LockOwner } from './file-lock.js'
+export type {
+  AcquireResult, HoldOptions, LeaseClock, LeaseManagerOptions, LeaseRole, LeaseRow, LeaseSql, LeaseState, LostReason,
+} from './types.js'

@@ -1,0 +1,141 @@
+// The lease's SQL: each operation is ONE short statement (autocommit), so it works through
+// Supabase's transaction pooler (port 6543): no advisory locks, no LISTEN, no session state, and
+// nothing that relies on named prepared statements (fine with postgres.js `prepare: false`).
+// Expiry is always judged on the database clock (now()); only the local safety deadline uses the
+// local monotonic clock.
+import type { LeaseRow, LeaseSql } from './types.js'
+
+/** One row as the acquire/renew statements return it: whether we hold it, and the row after the statement. */
+export interface LeaseOutcome {
+  ok: boolean
+  owner: string
+  fencingToken: number
+  expiresAt: Date
+  takeovers: number
+  /** expires_at - now() on the database clock, in ms (negative once expired). */
+  remainingMs: number
+}
+
+interface OutcomeRow {
+  ok: boolean
+  owner: string
+  fencing_token: string
+  expires_at: Date
+  takeovers: string
+  remaining_ms: number
+}
+
+export function parseOutcome(rows: readonly OutcomeRow[]): LeaseOutcome | null {
+  const row = rows[0]
+  if (!row) return null
+  return {
+    ok: row.ok,
+    owner: row.owner,
+    fencingToken: Number(row.fencing_token),
+    expiresAt: row.expires_at,
+    takeovers: Number(row.takeovers),
+    remainingMs: row.remaining_ms,
+  }
+}
+
+/**
+ * Insert the lease, take it over if it has expired (token + 1; takeovers + 1 when the owner changes),
+ * or extend it if it is already ours and live (same token). Otherwise returns the current row with
+ * ok = false. null only when a concurrent insert committed after this statement's snapshot (retry).
+ */
+export function acquireStatement(sql: LeaseSql, clientId: string, owner: string, ttlMs: number) {
+  return sql<OutcomeRow[]>`
+    WITH attempt AS (
+      INSERT INTO whatsapp_session_leases AS l
+        (client_id, owner, fencing_token, expires_at, acquired_at, renewed_at, takeovers)
+      VALUES (${clientId}, ${owner}, 1, now() + ${ttlMs}::int * interval '1 millisecond', now(), now(), 0)
+      ON CONFLICT (client_id) DO UPDATE SET
+        fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
+                             THEN l.fencing_token ELSE l.fencing_token + 1 END,
+        acquired_at   = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
+                             THEN l.acquired_at ELSE now() END,
+        takeovers     = CASE WHEN l.owner = excluded.owner THEN l.takeovers ELSE l.takeovers + 1 END,
+        owner         = excluded.owner,
+        renewed_at    = now(),
+        expires_at    = excluded.expires_at
+      WHERE l.owner = excluded.owner OR l.expires_at <= now()
+      RETURNING true AS ok, owner, fencing_token::text, expires_at, takeovers::text,
+                (extract(epoch FROM expires_at - now()) * 1000)::float8 AS remaining_ms
+    )
+    SELECT * FROM attempt
+    UNION ALL
+    SELECT false, owner, fencing_token::text, expires_at, takeovers::text,
+           (extract(epoch FROM expires_at - now()) * 1000)::float8
+      FROM whatsapp_session_leases
+     WHERE client_id = ${clientId} AND NOT EXISTS (SELECT 1 FROM attempt)
+  `
+}
+
+/**
+ * Extend a live lease we hold under exactly this token. ok = false (with the current row) when it
+ * expired or changed hands: the token is then dead for good (a later acquire bumps it).
+ */
+export function renewStatement(sql: LeaseSql, clientId: string, owner: string, fencingToken: number, ttlMs: number) {
+  return sql<OutcomeRow[]>`
+    WITH renewed AS (
+      UPDATE whatsapp_session_leases
+         SET expires_at = now() + ${ttlMs}::int * interval '1 millisecond', renewed_at = now()
+       WHERE client_id = ${clientId} AND owner = ${owner}
+         AND fencing_token = ${fencingToken} AND expires_at > now()
+      RETURNING true AS ok, owner, fencing_token::text, expires_at, takeovers::text,
+                (extract(epoch FROM expires_at - now()) * 1000)::float8 AS remaining_ms
+    )
+    SELECT * FROM renewed
+    UNION ALL
+    SELECT false, owner, fencing_token::text, expires_at, takeovers::text,
+           (extract(epoch FROM expires_at - now()) * 1000)::float8
+      FROM whatsapp_session_leases
+     WHERE client_id = ${clientId} AND NOT EXISTS (SELECT 1 FROM renewed)
+  `
+}
+
+/**
+ * Expire our live lease now, so a standby's next attempt takes it over. The row stays: the fencing
+ * token must keep increasing across hand-overs (the keystore compares it).
+ */
+export function releaseStatement(sql: LeaseSql, clientId: string, owner: string, fencingToken?: number) {
+  return fencingToken === undefined
+    ? sql`
+      UPDATE whatsapp_session_leases SET expires_at = now() - interval '1 millisecond'
+       WHERE client_id = ${clientId} AND owner = ${owner} AND expires_at > now()
+      RETURNING client_id`
+    : sql`
+      UPDATE whatsapp_session_leases SET expires_at = now() - interval '1 millisecond'
+       WHERE client_id = ${clientId} AND owner = ${owner} AND fencing_token = ${fencingToken}
+         AND expires_at > now()
+      RETURNING client_id`
+}
+
+interface ReadRow {
+  client_id: string
+  owner: string
+  fencing_token: string
+  expires_at: Date
+  acquired_at: Date
+  renewed_at: Date
+  takeovers: string
+  live: boolean
+}
+
+export async function readLease(sql: LeaseSql, clientId: string): Promise<LeaseRow | null> {
+  const [row] = await sql<ReadRow[]>`
+    SELECT client_id, owner, fencing_token::text, expires_at, acquired_at, renewed_at, takeovers::text,
+           expires_at > now() AS live
+      FROM whatsapp_session_leases WHERE client_id = ${clientId}`
+  if (!row) return null
+  return {
+    clientId: row.client_id,
+    owner: row.owner,
+    fencingToken: Number(row.fencing_token),
+    expiresAt: row.expires_at,
+    acquiredAt: row.acquired_at,
+    renewedAt: row.renewed_at,
+    takeovers: Number(row.takeovers),
+    live: row.live,
+  }
+}
