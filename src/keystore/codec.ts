@@ -1,0 +1,89 @@
+// Turns live Baileys values (creds and every key type, known or future) into storable strings and back.
+// Plain text is Baileys' BufferJSON (Buffers and Uint8Arrays as {type:'Buffer', data:<base64>}), so the
+// files stay readable JSON; with a key, that text is sealed with AES-256-GCM (see crypto.ts).
+// Both backends (file and Postgres) share one codec, so a value moves between them unchanged.
+import { BufferJSON, proto, type AuthenticationCreds } from '@whiskeysockets/baileys'
+import {
+  CorruptValueError,
+  EncryptionKeyRequiredError,
+  UnencryptedSessionError,
+  createCipher,
+  isEncryptedText,
+  parseEncryptionKey,
+} from './crypto.js'
+
+export { parseEncryptionKey } from './crypto.js'
+
+export interface CodecOptions {
+  /** SESSION_ENCRYPTION_KEY: 32 bytes as base64 or hex. Absent = values stored in plain BufferJSON. */
+  encryptionKey?: string
+}
+
+/** Key types whose values Baileys expects as protobuf objects rather than plain objects. */
+const revivers: Partial<Record<string, (value: unknown) => unknown>> = {
+  'app-state-sync-key': (value) =>
+    proto.Message.AppStateSyncKeyData.fromObject(value as Parameters<typeof proto.Message.AppStateSyncKeyData.fromObject>[0]),
+}
+
+export function createCodec(options: CodecOptions = {}) {
+  const cipher = options.encryptionKey === undefined ? null : createCipher(parseEncryptionKey(options.encryptionKey))
+
+  /** Plain BufferJSON text of a value: what gets encrypted, or stored as-is without a key. */
+  function toJson(value: unknown): string {
+    const text = JSON.stringify(value, BufferJSON.replacer)
+    if (text === undefined) throw new TypeError('value is not serialisable')
+    return text
+  }
+
+  function fromJson(type: string, text: string, clientId?: string): unknown {
+    let value: unknown
+    try {
+      value = JSON.parse(text, BufferJSON.reviver)
+    } catch {
+      throw new CorruptValueError(`a "${type}" value is not valid JSON`, clientId)
+    }
+    const revive = revivers[type]
+    return revive && value !== null && typeof value === 'object' ? revive(value) : value
+  }
+
+  function encode(_type: string, value: unknown): string {
+    const json = toJson(value)
+    return cipher ? cipher.encrypt(json) : json
+  }
+
+  function decode(type: string, text: string, clientId?: string): unknown {
+    if (isEncryptedText(text)) {
+      if (!cipher) throw new EncryptionKeyRequiredError(clientId)
+      return fromJson(type, cipher.decrypt(text, clientId), clientId)
+    }
+    if (cipher) throw new UnencryptedSessionError(clientId)
+    return fromJson(type, text, clientId)
+  }
+
+  /**
+   * Compare the key-check value stored with a session (null = stored without encryption) with this codec.
+   * Throws a typed error (WRONG_ENCRYPTION_KEY, ENCRYPTION_KEY_REQUIRED, SESSION_NOT_ENCRYPTED) on mismatch.
+   */
+  function verifyKeyCheck(stored: string | null | undefined, clientId?: string): void {
+    if (stored == null) {
+      if (cipher) throw new UnencryptedSessionError(clientId)
+      return
+    }
+    if (!cipher) throw new EncryptionKeyRequiredError(clientId)
+    cipher.verify(stored, clientId)
+  }
+
+  return {
+    /** True when values are encrypted at rest. */
+    encrypted: cipher !== null,
+    /** Store this with the session (null without a key); pass it back to verifyKeyCheck at load. */
+    keyCheck: cipher ? cipher.keyCheck : null,
+    encode,
+    decode,
+    encodeCreds: (creds: AuthenticationCreds): string => encode('creds', creds),
+    decodeCreds: (text: string, clientId?: string): AuthenticationCreds => decode('creds', text, clientId) as AuthenticationCreds,
+    verifyKeyCheck,
+  }
+}
+
+export type Codec = ReturnType<typeof createCodec>
