@@ -1,0 +1,48 @@
+// The fake's Noise certificate chain: root -> intermediate -> leaf (the server's static key),
+// the same shape WhatsApp serves. The root is derived from a fixed seed so tests (and the
+// preload for child processes) can trust it by public key without sharing anything else.
+import { Curve, proto } from '@whiskeysockets/baileys'
+import { getPublicFromPrivateKey } from 'libsignal/src/curve.js'
+
+export interface KeyPair {
+  private: Uint8Array
+  public: Uint8Array
+}
+
+/** Fixed 32-byte seed of the fixture root key. Never used outside tests. */
+export const FIXTURE_ROOT_SEED = Buffer.from(
+  'f1a2c3e4b5d60718293a4b5c6d7e8f90fa1b2c3d4e5f60718293a4b5c6d7e8f0',
+  'hex',
+)
+
+/** A root key pair from a 32-byte seed: curve25519 public key without libsignal's 0x05 prefix. */
+export const rootKeyFromSeed = (seed: Uint8Array): { private: Buffer; public: Buffer } => {
+  if (seed.length !== 32) throw new Error('root seed must be 32 bytes')
+  const priv = Buffer.from(seed)
+  return { private: priv, public: Buffer.from(getPublicFromPrivateKey(priv).subarray(1)) }
+}
+
+/** The fixture root's public key (32 bytes), what tests put in WA_CERT_DETAILS.PUBLIC_KEY. */
+export const FIXTURE_ROOT_PUBLIC_KEY: Buffer = rootKeyFromSeed(FIXTURE_ROOT_SEED).public
+
+/**
+ * Encoded proto.CertChain for a server static key: intermediate {serial 1, issuerSerial 0}
+ * signed by the root, leaf {serial 2, issuerSerial 1, key: static} signed by the intermediate.
+ */
+export const makeCertChain = (root: KeyPair, serverStaticPublic: Uint8Array): Uint8Array => {
+  const intermediate = Curve.generateKeyPair()
+  const intermediateDetails = proto.CertChain.NoiseCertificate.Details.encode({
+    serial: 1,
+    issuerSerial: 0,
+    key: intermediate.public,
+  }).finish()
+  const leafDetails = proto.CertChain.NoiseCertificate.Details.encode({
+    serial: 2,
+    issuerSerial: 1,
+    key: serverStaticPublic,
+  }).finish()
+  return proto.CertChain.encode({
+    intermediate: { details: intermediateDetails, signature: Curve.sign(root.private, intermediateDetails) },
+    leaf: { details: leafDetails, signature: Curve.sign(intermediate.private, leafDetails) },
+  }).finish()
+}

@@ -1,0 +1,336 @@
+// startFakeWhatsApp(): a WhatsApp Web server for the real Baileys client, on 127.0.0.1.
+// The websocket speaks the real protocol on /ws/chat; the same HTTP server answers a small JSON
+// control API (http-control.ts) for when the fake runs in its own process.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
+import { Curve, getBinaryNodeChild, type BinaryNode } from '@whiskeysockets/baileys'
+import { FIXTURE_ROOT_SEED, makeCertChain, rootKeyFromSeed } from './certs.js'
+import { FakeConnection, type ConnectionHandlers } from './connection.js'
+import { routeIq } from './iq-router.js'
+import { deliverFromContact, handleClientMessage, newMessageId, type SentByContact } from './messages.js'
+import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
+import { handleControlRequest } from './http-control.js'
+import type { HandshakeResult } from './noise.js'
+import { userOf, World, type Account, type ReceivedMessage, type Receipt } from './world.js'
+
+export interface FakeWhatsAppOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number
+  /** 32-byte seed of the root key that signs the certificate chain (default: the fixture root). */
+  rootSeed?: Uint8Array
+  /** The default account a scan pairs (default 15550001111 / LID 100000000000001). */
+  account?: { pn: string; lid: string; name?: string }
+  /** Leave <lid> out of device lookups once this companion got it (keeps sessions across restarts). */
+  lidOnFirstLookupOnly?: boolean
+  /** A second login of a paired account: 'replace' (default, 440 to the older one) or 'allow'. */
+  onSecondLogin?: 'replace' | 'allow'
+  /** Called with errors the fake hit while handling a client (default: ignored, see errors()). */
+  onError?: (err: unknown) => void
+}
+
+export const DEFAULT_ACCOUNT = { pn: '15550001111', lid: '100000000000001' } as const
+
+export type FakeWhatsApp = Awaited<ReturnType<typeof startFakeWhatsApp>>
+
+export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
+  const world = new World({
+    lidOnFirstLookupOnly: options.lidOnFirstLookupOnly ?? false,
+    onSecondLogin: options.onSecondLogin ?? 'replace',
+  })
+  const defaultAccount = options.account ?? DEFAULT_ACCOUNT
+  world.account(defaultAccount.pn, defaultAccount.lid).name = options.account?.name
+  const root = rootKeyFromSeed(options.rootSeed ?? FIXTURE_ROOT_SEED)
+  const serverStatic = Curve.generateKeyPair()
+  const certChain = makeCertChain(root, serverStatic.public)
+  const connections = new Set<FakeConnection>()
+  const errors: string[] = []
+  const onError = (err: unknown) => {
+    errors.push(err instanceof Error ? (err.stack ?? err.message) : String(err))
+    options.onError?.(err)
+  }
+  const t = () => String(Math.floor(Date.now() / 1000))
+
+  const login = (conn: FakeConnection, { clientStatic, payload }: HandshakeResult): void => {
+    const user = String(payload.username)
+    world.loginAttempts.set(user, (world.loginAttempts.get(user) ?? 0) + 1)
+    const account = world.accounts.get(user)
+    const companion = account?.companion
+    if (!account || !companion || companion.deviceId !== payload.device || !companion.noiseKey.equals(clientStatic)) {
+      conn.send({ tag: 'failure', attrs: { reason: '401', location: 'fake' } })
+      setTimeout(() => conn.close(), 100).unref()
+      world.changed()
+      return
+    }
+    conn.account = account
+    conn.deviceId = companion.deviceId
+    const others = [...account.connections]
+    account.connections.add(conn)
+    account.maxConcurrent = Math.max(account.maxConcurrent, account.connections.size)
+    if (world.options.onSecondLogin === 'replace') for (const other of others) conflict(other)
+    conn.send({
+      tag: 'success',
+      attrs: {
+        t: t(),
+        lid: `${account.lid}:${companion.deviceId}@lid`,
+        props: '1',
+        abprops: '1',
+        location: 'fake',
+        creation: t(),
+        display_name: '',
+      },
+    })
+    world.changed()
+  }
+
+  /** After the last iq Baileys awaits before 'open': deliver what came in while it was away. */
+  const afterLogin = async (conn: FakeConnection): Promise<void> => {
+    const account = conn.account
+    if (!account) return
+    const queued = account.offline.splice(0)
+    for (const m of queued) {
+      const contact = world.contactByUser(userOf(m.from))
+      if (contact) await deliverFromContact(world, conn, account, contact, m.text, m.id)
+    }
+    conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] })
+  }
+
+  const onNode = async (conn: FakeConnection, node: BinaryNode): Promise<void> => {
+    if (handlePairDeviceSign(world, conn, node)) return
+    switch (node.tag) {
+      case 'iq': {
+        if (node.attrs.type === 'result' || node.attrs.type === 'error') return
+        if (getBinaryNodeChild(node, 'remove-companion-device') && conn.account) {
+          conn.account.companion = undefined
+          world.changed()
+        }
+        const key = routeIq(world, conn, node)
+        if (key === 'encrypt/get/digest') await afterLogin(conn)
+        return
+      }
+      case 'message':
+        return handleClientMessage(world, conn, node)
+      case 'receipt': {
+        const r: Receipt = { id: node.attrs.id ?? '', to: node.attrs.to ?? '', type: node.attrs.type ?? 'delivery' }
+        if (node.attrs.from) r.from = node.attrs.from
+        world.receipts.push(r)
+        conn.send({ tag: 'ack', attrs: { class: 'receipt', id: r.id, from: r.to } })
+        world.changed()
+        return
+      }
+      default:
+        // ack, ib (unified_session), presence, chatstate: nothing to answer
+        return
+    }
+  }
+
+  const handlers: ConnectionHandlers = {
+    onHandshake: (conn, result) => {
+      world.handshakes++
+      const pairingData = result.payload.devicePairingData
+      if (result.payload.username !== undefined && result.payload.username !== null && Number(result.payload.username) > 0) {
+        login(conn, result)
+      } else if (pairingData?.eIdent) {
+        startPairing(conn, Buffer.from(pairingData.eIdent))
+        world.changed()
+      } else {
+        conn.send({ tag: 'failure', attrs: { reason: '400' } })
+        conn.close()
+      }
+    },
+    onNode,
+    onClose: conn => {
+      connections.delete(conn)
+      conn.pairing?.pending?.reject(new Error('the client closed the connection before pairing completed'))
+      conn.account?.connections.delete(conn)
+      world.changed()
+    },
+    onError: (_conn, err) => onError(err),
+  }
+
+  const http = createServer((req, res) => {
+    handleControlRequest(api, req, res).catch(err => {
+      res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }))
+    })
+  })
+  const wss = new WebSocketServer({ server: http, path: '/ws/chat' })
+  wss.on('connection', ws => {
+    const conn = new FakeConnection(ws, serverStatic, certChain, handlers)
+    connections.add(conn)
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  const port = (http.address() as AddressInfo).port
+
+  const accountOf = (pn?: string): Account => {
+    const account = world.findAccount(pn)
+    if (!account) throw new Error(`unknown account ${pn ?? '(default)'}`)
+    return account
+  }
+  const liveOf = (pn?: string): FakeConnection[] =>
+    pn === undefined ? [...connections] : [...connections].filter(c => c.account === accountOf(pn))
+  function conflict(conn: { id: number; close(): void }): void {
+    const c = [...connections].find(x => x.id === conn.id)
+    c?.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
+  }
+
+  const api = {
+    /** ws://127.0.0.1:PORT/ws/chat: pass it to makeWASocket as waWebSocketUrl (the app: WA_WS_URL). */
+    url: `ws://127.0.0.1:${port}/ws/chat`,
+    /** Base URL of the HTTP control API (see http-control.ts). */
+    controlUrl: `http://127.0.0.1:${port}`,
+    port,
+    /** Public key (32 bytes) of the root that signed this fake's certificates. */
+    rootPublicKey: root.public,
+    /** The default account's phone number and LID users. */
+    account: { pn: defaultAccount.pn, lid: defaultAccount.lid },
+
+    /**
+     * The phone scans a QR that Baileys displayed (connection.update `qr`, or the app's QR
+     * endpoint). The QR carries the companion's ADV secret, so the string itself is needed.
+     * Resolves once the companion signed its identity; the fake then sends 515.
+     */
+    scanQR(qr: string, opts: ScanOptions = {}): Promise<PairResult> {
+      const account = opts.pn ? world.account(opts.pn, opts.lid) : accountOf(undefined)
+      if (opts.name) account.name = opts.name
+      return scanQR(world, connections, qr, account, { ...opts, name: opts.name ?? account.name })
+    },
+    /** Same as scanQR with the QR in opts.qr (the phone scans what the screen shows last). */
+    scanLatestQR(opts: ScanOptions & { qr: string }): Promise<PairResult> {
+      return api.scanQR(opts.qr, opts)
+    },
+    /** Connections waiting for a scan (a QR is showing). */
+    waitingForScan(): number {
+      return [...connections].filter(c => c.pairing && !c.closed).length
+    },
+    addContact(contact: { pn: string; lid: string; name?: string }): { jid: string; lid: string } {
+      const c = world.addContact(contact.pn, contact.lid, contact.name)
+      world.changed()
+      return { jid: `${c.pn}@s.whatsapp.net`, lid: `${c.lid}@lid` }
+    },
+    /**
+     * The contact sends `text` to the account's companion (default account). With no live
+     * connection it is queued and delivered at the next login (type 'queued').
+     */
+    async contactSend(pn: string, text: string, opts: { to?: string } = {}): Promise<SentByContact> {
+      const contact = world.contacts.get(userOf(pn))
+      if (!contact) throw new Error(`unknown contact ${pn}`)
+      const account = accountOf(opts.to)
+      if (!account.companion) throw new Error(`account ${account.pn} is not paired`)
+      const id = newMessageId()
+      const conn = [...connections].filter(c => c.account === account && !c.closed).at(-1)
+      if (!conn) {
+        account.offline.push({ from: contact.pn, text, id })
+        return { id, type: 'queued' }
+      }
+      return { id, type: await deliverFromContact(world, conn, account, contact, text, id) }
+    },
+    /** Messages the fake contacts received from companions, decrypted. */
+    received(): ReceivedMessage[] {
+      return [...world.received]
+    },
+    /** The account phone's decrypted copies of what its companion sent (deviceSentMessage). */
+    deviceSent(): ReceivedMessage[] {
+      return [...world.deviceSent]
+    },
+    /** Receipts the companion sent for messages it got (Baileys' ack for a message). */
+    receipts(): Receipt[] {
+      return [...world.receipts]
+    },
+    /** Resolves with the first truthy value of `predicate`, re-checked on every change. */
+    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const check = () => {
+          let value: T | undefined | null | false
+          try {
+            value = predicate()
+          } catch (err) {
+            done()
+            reject(err)
+            return
+          }
+          if (value) {
+            done()
+            resolve(value)
+          }
+        }
+        const timer = setTimeout(() => {
+          done()
+          reject(new Error(`fake-whatsapp waitFor timed out after ${timeoutMs} ms`))
+        }, timeoutMs)
+        const done = () => {
+          clearTimeout(timer)
+          world.off('change', check)
+        }
+        world.on('change', check)
+        check()
+      })
+    },
+    /** Closes the websocket abruptly (no stream error): Baileys sees 428 connectionClosed. */
+    dropConnection(pn?: string): number {
+      const conns = liveOf(pn)
+      for (const c of conns) c.terminate()
+      return conns.length
+    },
+    /** `<stream:error><conflict type="replaced"/>`: Baileys closes with 440. */
+    kickConflict(pn?: string): number {
+      const conns = liveOf(pn).filter(c => c.account)
+      for (const c of conns) conflict(c)
+      return conns.length
+    },
+    /** Forgets the companion and sends `<stream:error code="401"/>`; later logins get failure 401. */
+    unpair(pn?: string): void {
+      const account = accountOf(pn)
+      account.companion = undefined
+      for (const c of liveOf(account.pn)) c.streamError({ tag: 'stream:error', attrs: { code: '401' } })
+      world.changed()
+    },
+    /** One-time pre-keys the account's companion has left on the server (812 after first login). */
+    preKeyCount(pn?: string): number {
+      return accountOf(pn).companion?.bundle?.preKeys.size ?? 0
+    },
+    /** Login handshakes (successful or refused) for the account since the fake started. */
+    connectionAttempts(pn?: string): number {
+      return world.loginAttempts.get(accountOf(pn).pn) ?? 0
+    },
+    /** Logged-in connections of the account right now. */
+    liveConnections(pn?: string): number {
+      return accountOf(pn).connections.size
+    },
+    /** The most logged-in connections the account ever had at once (2+ means two instances overlapped). */
+    maxConcurrentConnections(pn?: string): number {
+      return accountOf(pn).maxConcurrent
+    },
+    /** The paired companion (device id, JIDs) or undefined. */
+    companion(pn?: string): { deviceId: number; jid: string; lid: string } | undefined {
+      const a = accountOf(pn)
+      const c = a.companion
+      return c && { deviceId: c.deviceId, jid: `${a.pn}:${c.deviceId}@s.whatsapp.net`, lid: `${a.lid}:${c.deviceId}@lid` }
+    },
+    /** Total handshakes (registrations and logins). */
+    handshakes(): number {
+      return world.handshakes
+    },
+    /** Errors the fake hit, decrypt failures and iqs it answered with a bare result. */
+    errors(): { internal: string[]; decrypt: Array<{ id: string; to: string; error: string }>; unhandledIqs: string[] } {
+      return { internal: [...errors], decrypt: [...world.decryptErrors], unhandledIqs: [...world.unhandled] }
+    },
+    /** Subscribe to state changes (returns an unsubscribe function). */
+    onChange(listener: () => void): () => void {
+      world.on('change', listener)
+      return () => world.off('change', listener)
+    },
+    async close(): Promise<void> {
+      for (const c of connections) c.terminate()
+      for (const ws of wss.clients) ws.terminate()
+      await new Promise<void>(resolve => wss.close(() => resolve()))
+      http.closeAllConnections()
+      await new Promise<void>(resolve => http.close(() => resolve()))
+      world.removeAllListeners()
+    },
+  }
+  return api
+}
