@@ -153,7 +153,7 @@ t.test('compaction folds the journal into the snapshot by size and on close', as
   await backend.apply('erin', { creds: sampleCreds(), version: { epoch: 0, seq: 1 } })
   const s0 = backend.stats().snapshots
   for (let i = 0; i < 60; i++) {
-    await backend.apply('erin', { keys: { 'app-state-sync-version': { [`v${i % 3}`]: { hash: Buffer.alloc(512, i) } } }, version: { epoch: 0, seq: i + 2 } })
+    await backend.apply('erin', { keys: { 'app-state-sync-version': { [`v${i % 3}`]: { version: i, hash: Buffer.alloc(512, i), indexValueMap: {} } } }, version: { epoch: 0, seq: i + 2 } })
   }
   t.ok(backend.stats().snapshots - s0 >= 2, 'compacted while writing')
   await backend.apply('erin', { keys: { session: { last: Buffer.from('z') } }, version: { epoch: 0, seq: 100 } })

@@ -27,6 +27,8 @@ export interface FileBackendOptions {
   /** Called when a damaged snapshot/journal is moved aside (the store reports it). */
   onQuarantine?: (event: QuarantineEvent) => void
   compaction?: Partial<CompactionPolicy>
+  /** Fold each journal into its snapshot on close (default true). */
+  compactOnClose?: boolean
 }
 
 function decodeState(codec: Codec, enc: EncodedState & { creds: string }): SessionSnapshot {
@@ -179,13 +181,13 @@ export function createFileBackend(options: FileBackendOptions) {
       const s = sessions.get(clientId)
       if (!s) return
       sessions.delete(clientId)
-      await s.close()
+      await s.close(options.compactOnClose !== false)
     },
 
     async close(): Promise<void> {
       const all = [...sessions.values()]
       sessions.clear()
-      await Promise.all(all.map((s) => s.close()))
+      await Promise.all(all.map((s) => s.close(options.compactOnClose !== false)))
     },
 
     /** Counters for tests and metrics (copies). */

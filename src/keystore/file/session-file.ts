@@ -350,9 +350,9 @@ export function createSessionFile(ctx: SessionFileContext) {
       return !stale && onDisk ? state : null
     },
     /** Waits for queued writes, folds the journal into the snapshot, releases the file handle. */
-    close(): Promise<void> {
+    close(compact = true): Promise<void> {
       return exclusive(async () => {
-        if (!stale && onDisk && journalEntries > 0) {
+        if (compact && !stale && onDisk && journalEntries > 0) {
           try {
             await writeSnapshot()
           } catch (err) {
