@@ -2,6 +2,7 @@
 // (independent of the project's keystore) and a silent logger.
 import makeWASocket, { useMultiFileAuthState, type ConnectionState, type WASocket, type WAMessage } from '@whiskeysockets/baileys'
 import { pino } from 'pino'
+import { unrefLongTimers } from './timers.js'
 
 const logger = pino({ level: 'silent' })
 
@@ -27,6 +28,7 @@ export const statusCodeOf = (err: unknown): number | undefined => {
 }
 
 export const connectClient = async (url: string, authDir: string): Promise<TestClient> => {
+  unrefLongTimers()
   const { state, saveCreds } = await useMultiFileAuthState(authDir)
   const sock = makeWASocket({
     auth: state,
