@@ -1,0 +1,167 @@
+// Every environment variable the server reads, in one TypeBox schema, validated once at boot.
+// Only server.ts (and the operator scripts) pass process.env here; everything else receives the typed
+// AppConfig, so tests can build any configuration without touching the environment.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])
+const Int = (min: number, max: number, def: number, description: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: def, description })
+
+/** The raw environment, as strings (converted to numbers where the schema says so). */
+export const EnvSchema = Type.Object({
+  PORT: Int(1, 65535, 3000, 'TCP port the HTTP server listens on'),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'interface to listen on (0.0.0.0 for containers)' }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: 'production requires API_KEY',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  CLIENT_ID: Type.String({
+    pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$',
+    default: 'default',
+    description: 'the default session, started at boot (letters, digits, ., _ and -, at most 128)',
+  }),
+  SESSION_PATH: Type.String({ minLength: 1, default: './whatsapp-session', description: 'folder of session files' }),
+  SESSION_STORAGE: Type.Union([Type.Literal('auto'), Type.Literal('postgres'), Type.Literal('file')], {
+    default: 'auto',
+    description: 'auto = postgres when DATABASE_URL is set, else file',
+  }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'Postgres connection string' })),
+  SUPABASE_URL: Type.Optional(Type.String({ description: 'only detected, to explain that DATABASE_URL is needed' })),
+  SUPABASE_SERVICE_ROLE_KEY: Type.Optional(Type.String({ description: 'only detected, never used' })),
+  SESSION_ENCRYPTION_KEY: Type.Optional(
+    Type.String({ description: '32 bytes as 64 hex characters or base64: AES-256-GCM at rest' }),
+  ),
+  API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'required when NODE_ENV=production' })),
+  RATE_LIMIT_MAX: Int(1, 1_000_000, 120, 'requests per window per API key or IP'),
+  RATE_LIMIT_WINDOW: Int(1000, 86_400_000, 60_000, 'rate-limit window in milliseconds'),
+  SEND_RATE_LIMIT_MAX: Int(1, 1_000_000, 20, 'POST /send requests per window per API key or IP'),
+  METRICS_PUBLIC: Type.Optional(Bool),
+  WA_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://', description: 'test/dev only: Baileys websocket URL' })),
+  SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'graceful shutdown bound'),
+  RECONNECT_BASE_MS: Int(10, 600_000, 1_000, 'first reconnect delay'),
+  RECONNECT_MAX_MS: Int(10, 3_600_000, 60_000, 'reconnect delay cap'),
+  QR_TIMEOUT_MS: Int(5_000, 600_000, 60_000, 'lifetime of each QR code'),
+})
+export type Env = Static<typeof EnvSchema>
+
+export interface AppConfig {
+  port: number
+  host: string
+  nodeEnv: 'development' | 'production' | 'test'
+  logLevel: string
+  clientId: string
+  sessionPath: string
+  storage: 'postgres' | 'file'
+  databaseUrl?: string
+  encryptionKey?: string
+  apiKey?: string
+  rateLimit: { max: number; windowMs: number; sendMax: number }
+  /** false (default): /metrics needs the API key like the API; true: open to unauthenticated scrapers. */
+  metricsPublic: boolean
+  waWsUrl?: string
+  shutdownTimeoutMs: number
+  reconnect: { baseMs: number; maxMs: number }
+  qrTimeoutMs: number
+  /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
+  notices: string[]
+}
+
+export const SUPABASE_ONLY_NOTICE =
+  'SUPABASE_URL is set but DATABASE_URL is not: this server talks to Postgres directly, so set DATABASE_URL to ' +
+  "the Supabase connection string (Project Settings > Database > Connection string); sessions are kept in files until then."
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration, fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Variable name of a TypeBox error path like "/PORT". */
+const varName = (path: string) => path.replace(/^\//, '') || '(environment)'
+
+/** Describes what a variable accepts from its schema, without echoing the (possibly secret) value. */
+function expected(schema: TSchema | undefined): string {
+  if (!schema) return 'a valid value'
+  if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`
+  if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`
+  if (schema.pattern) return `a value matching ${schema.pattern}`
+  return schema.description ?? 'a valid value'
+}
+
+function validEncryptionKey(key: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(key)) return true
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(key)) return false
+  return Buffer.from(key, 'base64').length === 32
+}
+
+/** Validates the environment once; throws ConfigError listing every problem (never the values). */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  // Empty strings count as unset: `FOO=` in a .env file or a compose file means "not configured".
+  const raw: Record<string, string> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim()
+  }
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  const problems: string[] = []
+  const seen = new Set<string>()
+  for (const err of Value.Errors(EnvSchema, withDefaults)) {
+    const name = varName(err.path)
+    if (seen.has(name)) continue
+    seen.add(name)
+    problems.push(`${name} must be ${expected(EnvSchema.properties[name as keyof Env] as TSchema | undefined)}`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const e = withDefaults as Env
+
+  if (e.SESSION_ENCRYPTION_KEY !== undefined && !validEncryptionKey(e.SESSION_ENCRYPTION_KEY)) {
+    problems.push('SESSION_ENCRYPTION_KEY must be 32 bytes: 64 hex characters or 44 base64 characters (openssl rand -base64 32)')
+  }
+  if (e.NODE_ENV === 'production' && e.API_KEY === undefined) {
+    problems.push('API_KEY is required when NODE_ENV=production: set a long random secret (openssl rand -hex 32)')
+  }
+  if (e.SESSION_STORAGE === 'postgres' && e.DATABASE_URL === undefined) {
+    problems.push(
+      e.SUPABASE_URL !== undefined
+        ? 'DATABASE_URL is required with SESSION_STORAGE=postgres: SUPABASE_URL alone is not enough, use the Supabase Postgres connection string'
+        : 'DATABASE_URL is required with SESSION_STORAGE=postgres (or set SESSION_STORAGE=file)',
+    )
+  }
+  if (e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const storage =
+    e.SESSION_STORAGE === 'file' ? 'file' : e.SESSION_STORAGE === 'postgres' || e.DATABASE_URL ? 'postgres' : 'file'
+  const notices: string[] = []
+  if (storage === 'file' && e.SUPABASE_URL !== undefined && e.DATABASE_URL === undefined) notices.push(SUPABASE_ONLY_NOTICE)
+  if (storage === 'file' && e.NODE_ENV === 'production') {
+    notices.push('Sessions are stored in files only: on hosts with ephemeral disks set DATABASE_URL so they survive redeploys.')
+  }
+  if (e.WA_WS_URL !== undefined) notices.push('WA_WS_URL overrides the WhatsApp websocket URL: for tests and development only.')
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeEnv: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    clientId: e.CLIENT_ID,
+    sessionPath: e.SESSION_PATH,
+    storage,
+    databaseUrl: storage === 'postgres' ? e.DATABASE_URL : undefined,
+    encryptionKey: e.SESSION_ENCRYPTION_KEY,
+    apiKey: e.API_KEY,
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW, sendMax: e.SEND_RATE_LIMIT_MAX },
+    metricsPublic: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1',
+    waWsUrl: e.WA_WS_URL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },
+    qrTimeoutMs: e.QR_TIMEOUT_MS,
+    notices,
+  }
+}

@@ -1,0 +1,41 @@
+// Schemas shared by every route: the one error body, the clientId selector, and a helper that lists
+// the error answers of a route in its OpenAPI entry.
+import { Type, type TSchema } from '@sinclair/typebox'
+import { errorCatalogue, type ErrorCode } from '../errors.js'
+import { CLIENT_ID_PATTERN } from '../whatsapp/manager.js'
+
+export const ClientId = Type.String({
+  pattern: CLIENT_ID_PATTERN,
+  description: 'Session to act on; defaults to the server\'s CLIENT_ID',
+  examples: ['rafi-scheme-manager'],
+})
+
+export const ClientIdQuery = Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false })
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code', examples: ['SESSION_NOT_OPEN'] }),
+      message: Type.String({ description: 'What happened and how to fix it' }),
+      details: Type.Optional(Type.Unknown()),
+    }),
+    requestId: Type.String({ examples: ['req-1'] }),
+  },
+  { $id: 'ErrorBody', description: 'Every error answer has this shape' },
+)
+
+/** Response schemas for the given error codes, grouped by status, with the codes in the description. */
+export function errorResponses(...codes: ErrorCode[]): Record<number, TSchema> {
+  const always: ErrorCode[] = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL']
+  const byStatus = new Map<number, string[]>()
+  for (const code of [...codes, ...always]) {
+    const status = errorCatalogue[code].status
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  const out: Record<number, TSchema> = {}
+  for (const [status, list] of byStatus) out[status] = Type.Ref(ErrorBody, { description: list.join(', ') })
+  return out
+}
+
+export const Timestamp = Type.String({ format: 'date-time', examples: ['2025-01-01T12:00:00.000Z'] })
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()])

@@ -1,0 +1,145 @@
+// Owns every Session of this server (one per WhatsApp account). Created per app instance and hung on
+// Fastify as a decorator, never a module-level Map, so tests can build many isolated apps and
+// shutdown can reach every socket.
+import type { Logger } from 'pino'
+import type { AppConfig } from '../config.js'
+import type { SessionStore } from '../keystore/types.js'
+import { SessionError } from './errors.js'
+import { Session, SESSION_STATES, type SessionState } from './session.js'
+
+export const CLIENT_ID_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$'
+const CLIENT_ID = new RegExp(CLIENT_ID_PATTERN)
+
+/** Counters the manager reports to (the metrics plugin implements it; all optional). */
+export interface SessionMetrics {
+  login?(result: 'success' | 'restored' | 'logged_out' | 'replaced'): void
+  pairingCode?(result: 'ok' | 'error'): void
+  messageSent?(result: 'ok' | 'error'): void
+}
+
+export interface SessionManagerOptions {
+  store: SessionStore
+  config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl'>
+  logger: Logger
+  metrics?: SessionMetrics
+}
+
+export function assertClientId(clientId: string): void {
+  if (!CLIENT_ID.test(clientId)) {
+    throw new SessionError('INVALID_CLIENT_ID', 'clientId must be 1-128 letters, digits, ".", "_" or "-", not starting with ".".')
+  }
+}
+
+export function createSessionManager({ store, config, logger, metrics = {} }: SessionManagerOptions) {
+  const sessions = new Map<string, Session>()
+  let closed = false
+  const log = logger.child({ component: 'sessions' })
+
+  function find(clientId: string): Session | undefined {
+    return sessions.get(clientId)
+  }
+
+  function get(clientId: string): Session {
+    const session = sessions.get(clientId)
+    if (!session) throw new SessionError('SESSION_NOT_FOUND', `No session "${clientId}" runs here.`)
+    return session
+  }
+
+  /** Creates and starts a session; resolves once its socket is created (not necessarily open). */
+  async function create(clientId: string): Promise<Session> {
+    assertClientId(clientId)
+    if (closed) throw new SessionError('SESSION_STOPPED', 'The server is shutting down.')
+    if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
+    const session = new Session({
+      clientId,
+      openHandle: () => store.open(clientId),
+      logger,
+      reconnect: config.reconnect,
+      qrTimeoutMs: config.qrTimeoutMs,
+      waWsUrl: config.waWsUrl,
+    })
+    session.on('open', ({ newLogin }) => metrics.login?.(newLogin ? 'success' : 'restored'))
+    session.on('loggedOut', () => metrics.login?.('logged_out'))
+    session.on('replaced', () => metrics.login?.('replaced'))
+    // Registered before start() so a concurrent create() for the same id sees it at once.
+    sessions.set(clientId, session)
+    try {
+      await session.start()
+    } catch (err) {
+      sessions.delete(clientId)
+      throw err
+    }
+    return session
+  }
+
+  /** Logs the session out (when connected), stops it and deletes everything stored for it. */
+  async function remove(clientId: string): Promise<{ wasRunning: boolean; hadStoredData: boolean }> {
+    assertClientId(clientId)
+    const session = sessions.get(clientId)
+    if (session) {
+      await session.logout()
+      sessions.delete(clientId)
+    }
+    const hadStoredData = await store.delete(clientId)
+    if (!session && !hadStoredData) {
+      throw new SessionError('STORED_SESSION_NOT_FOUND', `No session "${clientId}" is running or stored.`)
+    }
+    log.info({ clientId, wasRunning: Boolean(session), hadStoredData }, 'session deleted')
+    return { wasRunning: Boolean(session), hadStoredData }
+  }
+
+  async function sendText(clientId: string, to: string, text: string) {
+    try {
+      const result = await get(clientId).sendText(to, text)
+      metrics.messageSent?.('ok')
+      return result
+    } catch (err) {
+      // Only attempts that reached WhatsApp count as failures; a closed session is the caller's 409.
+      if (err instanceof SessionError && err.code === 'SEND_FAILED') metrics.messageSent?.('error')
+      throw err
+    }
+  }
+
+  async function requestPairingCode(clientId: string, phone: string): Promise<string> {
+    try {
+      const code = await get(clientId).requestPairingCode(phone)
+      metrics.pairingCode?.('ok')
+      return code
+    } catch (err) {
+      if (err instanceof SessionError && err.code === 'SEND_FAILED') metrics.pairingCode?.('error')
+      throw err
+    }
+  }
+
+  function countByState(): Record<SessionState, number> {
+    const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>
+    for (const session of sessions.values()) counts[session.state]++
+    return counts
+  }
+
+  /** Stops every session (sockets closed, timers cancelled, stores flushed). The manager accepts no new ones. */
+  async function stopAll(): Promise<void> {
+    closed = true
+    const all = [...sessions.values()]
+    sessions.clear()
+    await Promise.allSettled(all.map((s) => s.stop()))
+  }
+
+  return {
+    defaultClientId: config.clientId,
+    store,
+    find,
+    get,
+    list: () => [...sessions.values()],
+    isRunning: (clientId: string) => sessions.has(clientId),
+    create,
+    startDefault: () => create(config.clientId),
+    delete: remove,
+    sendText,
+    requestPairingCode,
+    countByState,
+    stopAll,
+  }
+}
+
+export type SessionManager = ReturnType<typeof createSessionManager>
