@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
-import { proto } from '@whiskeysockets/baileys'
+import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
 import { createFileBackend } from '../../src/keystore/file/index.js'
 import { canon, sampleCreds, sampleKeys } from './fixtures/values.js'
@@ -23,7 +23,8 @@ async function seedEncrypted(sessions: string) {
   // Values are encrypted; type names and ids (JIDs, phone numbers) stay readable: they are the index.
   keys['lid-mapping'] = { '15550009999': MARKER }
   await backend.apply('enc', { creds, keys, status: 'active', jid: 'me@s.whatsapp.net', version: { epoch: 0, seq: 1 } })
-  await backend.apply('enc', { keys: { session: { s: Buffer.from(MARKER) }, 'x-new': { a: { note: MARKER } } }, version: { epoch: 0, seq: 2 } })
+  const later = { session: { s: Buffer.from(MARKER) }, 'x-new': { a: { note: MARKER } } } as SignalDataSet
+  await backend.apply('enc', { keys: later, version: { epoch: 0, seq: 2 } })
   await backend.close()
   return { creds, keys }
 }
@@ -33,7 +34,7 @@ t.test('encrypted round trip: nothing readable on disk, everything back byte-equ
   const { creds, keys } = await seedEncrypted(sessions)
   for (const [name, bytes] of await snapshotFolder(sessions)) {
     t.notOk(bytes.includes(MARKER), `${name} holds no plaintext marker`)
-    t.notOk(bytes.includes(creds.noiseKey.private.toString('base64')), `${name} holds no plaintext creds`)
+    t.notOk(bytes.includes(Buffer.from(creds.noiseKey.private).toString('base64')), `${name} holds no plaintext creds`)
   }
   const doc = JSON.parse(await readFile(`${sessions}/enc.json`, 'utf8'))
   t.equal(doc.encryption.algorithm, 'aes-256-gcm')
