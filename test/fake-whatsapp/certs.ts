@@ -1,8 +1,8 @@
 // The fake's Noise certificate chain: root -> intermediate -> leaf (the server's static key),
 // the same shape WhatsApp serves. The root is derived from a fixed seed so tests (and the
 // preload for child processes) can trust it by public key without sharing anything else.
+import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { Curve, proto } from '@whiskeysockets/baileys'
-import { getPublicFromPrivateKey } from 'libsignal/src/curve.js'
 
 export interface KeyPair {
   private: Uint8Array
@@ -15,11 +15,20 @@ export const FIXTURE_ROOT_SEED = Buffer.from(
   'hex',
 )
 
-/** A root key pair from a 32-byte seed: curve25519 public key without libsignal's 0x05 prefix. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const X25519_SPKI_PREFIX_LENGTH = 12
+
+/**
+ * A root key pair from a 32-byte seed: the curve25519 public key without libsignal's 0x05 prefix.
+ * Same result as libsignal's curve.getPublicFromPrivateKey(seed).subarray(1) (both clamp the
+ * scalar), computed with node:crypto so no untyped libsignal export is needed.
+ */
 export const rootKeyFromSeed = (seed: Uint8Array): { private: Buffer; public: Buffer } => {
   if (seed.length !== 32) throw new Error('root seed must be 32 bytes')
   const priv = Buffer.from(seed)
-  return { private: priv, public: Buffer.from(getPublicFromPrivateKey(priv).subarray(1)) }
+  const privateKey = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, priv]), format: 'der', type: 'pkcs8' })
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
+  return { private: priv, public: Buffer.from(spki.subarray(X25519_SPKI_PREFIX_LENGTH)) }
 }
 
 /** The fixture root's public key (32 bytes), what tests put in WA_CERT_DETAILS.PUBLIC_KEY. */

@@ -97,3 +97,19 @@ t.test('end to end against the fake server', async t => {
     t.equal(client.sock.authState.creds.me, undefined, 'the client stored no account')
   })
 })
+
+t.test('unit: the fixture root signs what its public key verifies', async t => {
+  const { rootKeyFromSeed, FIXTURE_ROOT_SEED } = await import('../fake-whatsapp/certs.js')
+  const { getPublicFromPrivateKey } = await import('libsignal/src/curve.js').then(m => ({
+    getPublicFromPrivateKey: 'getPublicFromPrivateKey' in m && typeof m.getPublicFromPrivateKey === 'function' ? m.getPublicFromPrivateKey : undefined,
+  }))
+  const root = rootKeyFromSeed(FIXTURE_ROOT_SEED)
+  t.equal(root.public.length, 32)
+  t.same(root.public, FIXTURE_ROOT_PUBLIC_KEY)
+  if (getPublicFromPrivateKey) {
+    const viaLibsignal: unknown = getPublicFromPrivateKey(FIXTURE_ROOT_SEED)
+    t.same(Buffer.isBuffer(viaLibsignal) ? viaLibsignal.subarray(1) : undefined, root.public, 'same as libsignal getPublicFromPrivateKey')
+  }
+  const details = Buffer.from('intermediate details')
+  t.equal(strictVerify(root.public, details, Curve.sign(root.private, details)), true)
+})
