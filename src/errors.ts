@@ -93,7 +93,11 @@ export function toErrorBody(err: unknown, requestId: string): { status: number; 
     if (err.details !== undefined) body.error.details = err.details
     return { status: err.statusCode, body, headers: err.headers }
   }
-  if (err instanceof SessionError) return toErrorBody(new ApiError(err.code, { details: err.details }), requestId)
+  if (err instanceof SessionError) {
+    // The catalogue sentence says how to fix it; the session's own sentence says what exactly was wrong.
+    const extra = typeof err.details === 'object' && err.details !== null ? err.details : {}
+    return toErrorBody(new ApiError(err.code, { details: { reason: err.message, ...extra } }), requestId)
+  }
   const fe = err as FastifyError
   if (fe && Array.isArray(fe.validation)) {
     const details = validationDetails(fe)

@@ -1,0 +1,125 @@
+// npm run pair -- [--png FILE] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]
+// Scripted linking for operators: opens the session with the server's own configuration (same env
+// vars, same storage), prints the QR in the terminal (or a pairing code with --phone), and exits 0
+// once the session is open and saved. Non-zero, with a sentence, on timeout or when replaced.
+// Stop the server first (or use another CLIENT_ID): two connections on one account replace each other.
+import { writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { createSessionStore } from '../src/keystore/index.js'
+import { enforceSignatureVerification } from '../src/whatsapp/signature-verification.js'
+import { assertClientId } from '../src/whatsapp/manager.js'
+import { qrPng, qrTerminal } from '../src/whatsapp/qr-image.js'
+import { Session } from '../src/whatsapp/session.js'
+
+const USAGE = 'usage: npm run pair -- [--png FILE] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]'
+
+function fail(message: string, code = 1): never {
+  console.error(`pair: ${message}`)
+  process.exit(code)
+}
+
+async function main(): Promise<void> {
+  let args
+  try {
+    args = parseArgs({
+      options: {
+        png: { type: 'string' },
+        phone: { type: 'string' },
+        timeout: { type: 'string', default: '180' },
+        'client-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`, 2)
+  }
+  if (args.help) {
+    console.log(USAGE)
+    return
+  }
+  const timeoutSeconds = Number(args.timeout)
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 10) fail('--timeout must be a whole number of seconds, at least 10', 2)
+
+  let config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message)
+    throw err
+  }
+  const clientId = args['client-id'] ?? config.clientId
+  try {
+    assertClientId(clientId)
+  } catch (err) {
+    fail((err as Error).message, 2)
+  }
+  enforceSignatureVerification()
+  // The operator watches the terminal: only warnings unless LOG_LEVEL asks for more.
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2))
+  for (const notice of config.notices) logger.warn(notice)
+
+  const store = await createSessionStore({
+    sessionPath: config.sessionPath,
+    databaseUrl: config.databaseUrl,
+    encryptionKey: config.encryptionKey,
+    logger,
+  })
+  console.log(`Linking session "${clientId}" (${store.mode} storage, ${config.sessionPath}); waiting up to ${timeoutSeconds} s.`)
+  const session = new Session({
+    clientId,
+    openHandle: () => store.open(clientId),
+    logger,
+    reconnect: config.reconnect,
+    qrTimeoutMs: config.qrTimeoutMs,
+    waWsUrl: config.waWsUrl,
+  })
+
+  const finish = async (code: number, message: string) => {
+    clearTimeout(timer)
+    await session.stop()
+    await store.close()
+    if (code === 0) console.log(message)
+    else console.error(`pair: ${message}`)
+    process.exit(code)
+  }
+  const timer = setTimeout(() => {
+    void finish(1, `timed out after ${timeoutSeconds} s without a link (state: ${session.state}). Check the phone's internet and retry, or pass a longer --timeout.`)
+  }, timeoutSeconds * 1000)
+  process.once('SIGINT', () => void finish(130, 'interrupted'))
+
+  let pairingRequested = false
+  session.on('qr', (expiresAt) => {
+    const qr = session.qr()
+    if (!qr) return
+    if (args.phone) {
+      if (pairingRequested) return
+      pairingRequested = true
+      session.requestPairingCode(args.phone).then(
+        (code) => console.log(`\nPairing code: ${code}\nOn the phone: WhatsApp > Linked devices > Link a device > Link with phone number instead.\n`),
+        (err: Error) => void finish(1, `could not get a pairing code: ${err.message}`),
+      )
+      return
+    }
+    void (async () => {
+      console.log(`\nScan with WhatsApp > Linked devices > Link a device (valid until ${expiresAt.toLocaleTimeString()}):\n`)
+      console.log(await qrTerminal(qr.value))
+      if (args.png) {
+        await writeFile(args.png, await qrPng(qr.value))
+        console.log(`QR also written to ${args.png}`)
+      }
+    })()
+  })
+  session.on('open', ({ jid, newLogin }) => {
+    void finish(0, `${newLogin ? 'Linked' : 'Already linked'} as ${jid}; session "${clientId}" saved (${store.mode} storage).`)
+  })
+  session.on('replaced', () => void finish(1, 'another connection (a running server?) uses this account; stop it and retry.'))
+  session.on('loggedOut', () => console.log('The phone logged this device out; stored data wiped, new QR coming.'))
+  session.on('state', (state) => {
+    if (state === 'reconnecting') console.log(`Connecting to WhatsApp failed (${session.status().lastDisconnect?.reason ?? 'unknown'}); retrying...`)
+  })
+  await session.start()
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)))

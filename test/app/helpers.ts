@@ -1,0 +1,64 @@
+// Builds the real app for tests: file-mode store in a fresh temp dir, WA_WS_URL at a closed local port
+// (so the default session tries, fails fast and backs off - nothing reaches the internet), silent logs.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { buildApp, type App, type AppOptions } from '../../src/app.js'
+import { loadConfig, type AppConfig } from '../../src/config.js'
+
+export interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** A local port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+export async function tempDir(t: Teardown, prefix = 'wa-api-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export async function testConfig(t: Teardown, env: Record<string, string> = {}): Promise<AppConfig> {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SESSION_PATH: await tempDir(t),
+    WA_WS_URL: `ws://127.0.0.1:${await closedPort()}`,
+    RECONNECT_BASE_MS: '200',
+    RECONNECT_MAX_MS: '2000',
+    ...env,
+  })
+}
+
+export async function testApp(
+  t: Teardown,
+  env: Record<string, string> = {},
+  options: Partial<Omit<AppOptions, 'config' | 'logger'>> = {},
+): Promise<App> {
+  const config = await testConfig(t, env)
+  const app = await buildApp({ config, logger: pino({ level: 'silent' }), ...options })
+  t.teardown(() => app.close())
+  return app
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+/** Polls until predicate() is true or the timeout passes (then returns false). */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (predicate()) return true
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return predicate()
+}
