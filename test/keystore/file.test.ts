@@ -165,3 +165,40 @@ t.test('compaction folds the journal into the snapshot by size and on close', as
   t.equal(snap?.keys.get('session')?.get('last')?.toString(), 'z')
   t.same(snap?.version, { epoch: 0, seq: 100 })
 })
+
+t.test('a failing write rejects exactly the callers it carried; the writer recovers', async (t) => {
+  const { rm, writeFile, unlink } = await import('node:fs/promises')
+  const { sessions } = await tempFolder(t)
+  const backend = createFileBackend({ sessionPath: sessions, codec, compaction: { maxEntries: 1 } })
+  await backend.apply('fail', { creds: sampleCreds(), version: { epoch: 0, seq: 1 } })
+  await backend.apply('fail', { keys: { session: { a: Buffer.from('a') } }, version: { epoch: 0, seq: 2 } })
+  await backend.load('fail') // waits for the compaction that follows an acknowledged append
+  await rm(sessions, { recursive: true })
+  await writeFile(sessions, 'a file where the folder was') // nothing can be created in it now
+  // Appends to the open journal still succeed; the compaction after it fails and the writer re-reads.
+  await backend.apply('fail', { keys: { session: { b: Buffer.from('b') } }, version: { epoch: 0, seq: 3 } })
+  const before = backend.stats().batches
+  const results = await Promise.allSettled(
+    Array.from({ length: 5 }, (_, i) => backend.apply('fail', { keys: { session: { [`c${i}`]: Buffer.from('c') } }, version: { epoch: 0, seq: 4 + i } })),
+  )
+  t.same(results.map((r) => r.status), Array(5).fill('rejected'), 'every caller of the failed group rejected')
+  t.match((results[0] as PromiseRejectedResult).reason, { code: /ENOTDIR|EEXIST/ })
+  t.equal(backend.stats().batches, before, 'nothing counted as durable')
+  await unlink(sessions)
+  await backend.apply('fail', { creds: sampleCreds(), keys: { session: { d: Buffer.from('d') } }, version: { epoch: 0, seq: 10 } })
+  const snap = await createFileBackend({ sessionPath: sessions, codec }).load('fail')
+  t.equal(snap?.keys.get('session')?.get('d')?.toString(), 'd', 'the next write lands once the folder can be made again')
+  t.equal((await stat(sessions)).mode & 0o777, 0o700)
+  await backend.close()
+})
+
+t.test('durable: false still survives a new backend instance (bytes reach the kernel before resolve)', async (t) => {
+  const { sessions } = await tempFolder(t)
+  const backend = createFileBackend({ sessionPath: sessions, codec, durable: false, compactOnClose: false })
+  await backend.apply('nd', { creds: sampleCreds(), version: { epoch: 0, seq: 1 } })
+  const f0 = backend.stats().fsyncs
+  await backend.apply('nd', { keys: { session: { a: Buffer.from('a') } }, version: { epoch: 0, seq: 2 } })
+  t.equal(backend.stats().fsyncs, f0, 'no fsync for the append')
+  t.equal((await createFileBackend({ sessionPath: sessions, codec }).load('nd'))?.keys.get('session')?.get('a')?.toString(), 'a')
+  await backend.close()
+})

@@ -27,6 +27,11 @@ export interface FileBackendOptions {
   /** Called when a damaged snapshot/journal is moved aside (the store reports it). */
   onQuarantine?: (event: QuarantineEvent) => void
   compaction?: Partial<CompactionPolicy>
+  /**
+   * Default true: apply resolves after fdatasync. false (e.g. a mirror whose source of truth is
+   * Postgres): resolves once the kernel has the bytes, which survives a process kill but not a power cut.
+   */
+  durable?: boolean
   /** Fold each journal into its snapshot on close (default true). */
   compactOnClose?: boolean
 }
@@ -100,6 +105,7 @@ export function createFileBackend(options: FileBackendOptions) {
         log,
         compaction,
         stats,
+        durable: options.durable !== false,
         onQuarantine: (event) => {
           quarantined.push(event)
           options.onQuarantine?.(event)

@@ -13,8 +13,14 @@ export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT'
 }
 
+/** Creates the folder (0700) if missing; a newly created folder is made durable in its parent. */
 export async function ensureDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: DIR_MODE })
+  const first = await mkdir(path, { recursive: true, mode: DIR_MODE })
+  if (first === undefined) return
+  for (let dir = path; ; dir = dirname(dir)) {
+    await fsyncDir(dirname(dir))
+    if (dir === first || dirname(dir) === dir) break
+  }
 }
 
 /** Makes renames and unlinks in the folder durable. */
