@@ -34,6 +34,7 @@ Run the server against it (another terminal; the preload makes it trust the fake
 Drive it (JSON over HTTP on ${c}):
   curl -s ${c}/state
   curl -s -XPOST ${c}/scan -H 'content-type: application/json' -d '{"qr":"<the QR string from GET /api/whatsapp/qr>"}'
+  curl -s -XPOST ${c}/pairing-code -H 'content-type: application/json' -d '{"code":"<the code from POST /api/whatsapp/pairing-code>"}'
   curl -s -XPOST ${c}/contacts -H 'content-type: application/json' -d '{"pn":"15550003333","lid":"300000000000003","name":"Carol"}'
   curl -s -XPOST ${c}/contacts/${demo.pn}/send -H 'content-type: application/json' -d '{"text":"hello from the fake"}'
   curl -s ${c}/messages

@@ -6,6 +6,7 @@ import { decodeBinaryNode, encodeBinaryNode, proto, type BinaryNode } from '@whi
 import { encodeFrame, FrameReader, ServerHandshake, type HandshakeResult, type Transport } from './noise.js'
 import type { KeyPair } from './certs.js'
 import type { Account } from './world.js'
+import type { LinkCodeState } from './link-code.js'
 
 export interface ConnectionHandlers {
   onHandshake(conn: FakeConnection, result: HandshakeResult): Promise<void> | void
@@ -45,6 +46,8 @@ export class FakeConnection {
   account?: Account
   deviceId?: number
   pairing?: PairingState
+  /** Pairing by code in progress (link-code.ts). */
+  linkCode?: LinkCodeState
 
   constructor(
     private readonly ws: WebSocket,

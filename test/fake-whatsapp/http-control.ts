@@ -30,6 +30,7 @@ class HttpError extends Error {
  * GET  /                       usage
  * GET  /state                  { account, companion, preKeyCount, connectionAttempts, liveConnections, maxConcurrentConnections, waitingForScan }
  * POST /scan                   { qr, pn?, lid?, name? }          -> { jid, lid, deviceId }
+ * POST /pairing-code          { code, pn? }                     -> { jid, lid, deviceId }
  * POST /contacts               { pn, lid, name? }                -> { jid, lid }
  * POST /contacts/:pn/send      { text, to? }                     -> { id, type }
  * GET  /messages               -> received() (decrypted messages the contacts got)
@@ -47,7 +48,7 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
   const sendMatch = /^POST \/contacts\/([^/]+)\/send$/.exec(route)
   try {
     if (route === 'GET /') {
-      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /contacts', 'POST /contacts/:pn/send', 'GET /messages', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
+      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'GET /messages', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
     }
     if (route === 'GET /state') {
       return send(200, {
@@ -65,6 +66,9 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
     if (route === 'POST /scan') {
       const qr = str(body, 'qr') ?? ''
       return send(200, await fake.scanQR(qr, { pn: str(body, 'pn', false), lid: str(body, 'lid', false), name: str(body, 'name', false) }))
+    }
+    if (route === 'POST /pairing-code') {
+      return send(200, await fake.enterPairingCode(str(body, 'code') ?? '', { pn: str(body, 'pn', false) }))
     }
     if (route === 'POST /contacts') {
       return send(201, fake.addContact({ pn: str(body, 'pn') ?? '', lid: str(body, 'lid') ?? '', name: str(body, 'name', false) }))

@@ -76,6 +76,19 @@ export const scanQR = (world: World, waiting: Iterable<FakeConnection>, qr: stri
   )
   if (!conn?.pairing) throw new Error('no connection is waiting for this QR (expired, closed or already paired)')
   if (!conn.pairing.identityKey.equals(parsed.identityKey)) throw new Error('QR identity key differs from the registration payload')
+  return sendPairSuccess(world, conn, parsed.identityKey, parsed.advSecret, account, opts)
+}
+
+/** The phone accepted the companion (QR scan or pairing code): pair-success, then wait for its signature. */
+export const sendPairSuccess = (
+  world: World,
+  conn: FakeConnection,
+  identityKey: Buffer,
+  advSecret: Buffer,
+  account: Account,
+  opts: ScanOptions,
+): Promise<PairResult> => {
+  const parsed = { identityKey, advSecret }
   const deviceId = account.nextDeviceId++
   const deviceDetails = Buffer.from(
     proto.ADVDeviceIdentity.encode({

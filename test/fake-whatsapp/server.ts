@@ -11,6 +11,7 @@ import { routeIq } from './iq-router.js'
 import { deliverFromContact, handleClientMessage, newMessageId, type SentByContact } from './messages.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
 import { handleControlRequest } from './http-control.js'
+import { enterPairingCode, handleLinkCodeIq } from './link-code.js'
 import type { HandshakeResult } from './noise.js'
 import { userOf, World, type Account, type ReceivedMessage, type Receipt } from './world.js'
 
@@ -100,6 +101,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     switch (node.tag) {
       case 'iq': {
         if (node.attrs.type === 'result' || node.attrs.type === 'error') return
+        if (handleLinkCodeIq(world, conn, node)) return
         if (getBinaryNodeChild(node, 'remove-companion-device') && conn.account) {
           conn.account.companion = undefined
           world.changed()
@@ -142,6 +144,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     onClose: conn => {
       connections.delete(conn)
       conn.pairing?.pending?.reject(new Error('the client closed the connection before pairing completed'))
+      conn.linkCode?.phone?.reject(new Error('the client closed the connection before pairing completed'))
       conn.account?.connections.delete(conn)
       world.changed()
     },
@@ -201,6 +204,20 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     /** Same as scanQR with the QR in opts.qr (the phone scans what the screen shows last). */
     scanLatestQR(opts: ScanOptions & { qr: string }): Promise<PairResult> {
       return api.scanQR(opts.qr, opts)
+    },
+    /**
+     * The phone enters a pairing code (what Baileys' requestPairingCode returned, dashes allowed)
+     * for the account whose number the companion asked for (opts.pn, default account).
+     * Resolves once pairing completed; the fake then sends 515, as after a QR scan.
+     */
+    async enterPairingCode(code: string, opts: ScanOptions & { timeoutMs?: number } = {}): Promise<PairResult> {
+      const account = opts.pn ? world.account(opts.pn, opts.lid) : accountOf(undefined)
+      // requestPairingCode() resolves once its stanza is written, maybe before the fake read it.
+      const jid = `${account.pn}@s.whatsapp.net`
+      await api
+        .waitFor(() => [...connections].some(c => !c.closed && c.linkCode?.jid === jid), opts.timeoutMs ?? 5000)
+        .catch(() => undefined)
+      return enterPairingCode(world, connections, code, account, { ...opts, name: opts.name ?? account.name })
     },
     /** Connections waiting for a scan (a QR is showing). */
     waitingForScan(): number {
