@@ -17,7 +17,7 @@ for (const [encryptionKey, KILLS] of [[undefined, 5], [randomBytes(32).toString(
     let snapshotsSeen = 0
     for (let round = 1; round <= KILLS; round++) {
       const child = spawnFixture('./kill-child.ts', [sessions, 'victim', String(1 + (round % 4) * 2), ...(encryptionKey ? [encryptionKey] : [])])
-      await child.waitForAcks(50 + Math.floor(Math.random() * 400))
+      await child.waitForAcks(40 + Math.floor(Math.random() * 200))
       await new Promise((r) => setTimeout(r, Math.random() * 25))
       child.proc.kill('SIGKILL')
       const exit = await child.exited
@@ -49,7 +49,7 @@ for (const [encryptionKey, KILLS] of [[undefined, 5], [randomBytes(32).toString(
       t.equal(missing, 0, `round ${round}: no acknowledged key missing (${acked.size} acked so far)`)
       t.equal(wrong, 0, `round ${round}: every acknowledged value byte-equal`)
     }
-    t.ok(acked.size > KILLS * 50, `${acked.size} acknowledged writes checked`)
+    t.ok(acked.size >= KILLS * 40, `${acked.size} acknowledged writes checked`)
     t.equal(snapshotsSeen, 0, 'reopening needed no rewrite (recovery is replay + truncate)')
   })
 }
