@@ -79,6 +79,9 @@ export function createLeaseManager(options: LeaseManagerOptions) {
     return released
   }
 
+  // One live holder per client id per manager: two would share the owner id and both "hold" it.
+  const holders = new Map<string, LeaseHolder>()
+
   return {
     owner,
     config,
@@ -97,12 +100,21 @@ export function createLeaseManager(options: LeaseManagerOptions) {
 
     /** The current row (whoever holds it), for session-info; null if the lease was never taken. */
     read(clientId: string): Promise<LeaseRow | null> {
-      return readLease(sql, clientId)
+      return withTimeout(readLease(sql, clientId), statementTimeoutMs, clock)
     },
 
-    /** A long-lived holder: call start(), and stop() on shutdown (after closing the socket). */
+    /**
+     * A long-lived holder: call start(), and stop() on shutdown (after closing the socket).
+     * Throws if this manager already has a holder for the client id that is not stopped.
+     */
     hold(clientId: string, holdOptions: HoldOptions): LeaseHolder {
-      return new LeaseHolder({ clientId, config, clock, logger, attempt, extend, release, holdOptions })
+      const existing = holders.get(clientId)
+      if (existing && existing.state.role !== 'stopped') {
+        throw new Error(`a lease holder for ${clientId} is already running in this process; stop it first`)
+      }
+      const holder = new LeaseHolder({ clientId, config, clock, logger, attempt, extend, release, holdOptions })
+      holders.set(clientId, holder)
+      return holder
     },
   }
 }

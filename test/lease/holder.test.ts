@@ -119,3 +119,16 @@ t.test('a holder whose lease is taken (row edited) calls onLost, then returns to
   await ha.stop()
   t.match(await a.read('s1'), { owner: 'intruder', live: true }, 'stop() does not release a lease that is not ours')
 })
+
+t.test('one running holder per client id per manager', async (t) => {
+  const { url } = await leaseDatabase(t)
+  const a = manager(t, url, 'instance-a')
+  const h1 = a.hold('s1', { onLost: () => {} })
+  t.throws(() => a.hold('s1', { onLost: () => {} }), /already running/)
+  const other = a.hold('s2', { onLost: () => {} })
+  await h1.stop()
+  const h2 = a.hold('s1', { onLost: () => {} })
+  t.equal(h2.state.role, 'standby', 'a new holder once the previous one stopped')
+  await h2.stop()
+  await other.stop()
+})
