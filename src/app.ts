@@ -67,8 +67,10 @@ export const appPlugin = fp<AppOptions>(
     app.decorate('config', config)
     registerErrorHandling(app)
     app.addSchema(ErrorBody)
-    app.addHook('onSend', async (request, reply) => {
+    // Callback style: this runs on every response, and an async hook costs a promise per request.
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id)
+      done(null, payload)
     })
 
     await app.register(metricsPlugin)
@@ -90,7 +92,6 @@ function createFastify(config: AppConfig, logger: Logger) {
     loggerInstance: logger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
     // Behind Fly.io/Render proxies the client IP (rate-limit key) is in X-Forwarded-For.
     trustProxy: config.nodeEnv === 'production',
     bodyLimit: 256 * 1024,

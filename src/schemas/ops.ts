@@ -1,5 +1,6 @@
 // Schemas of /health, /ready and /metrics.
 import { Type } from '@sinclair/typebox'
+import { Nullable, StringEnum } from './common.js'
 
 export const HealthResponse = Type.Object(
   { status: Type.Literal('ok'), uptimeSeconds: Type.Integer() },
@@ -8,11 +9,11 @@ export const HealthResponse = Type.Object(
 
 export const ReadyResponse = Type.Object(
   {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')], {
+    status: StringEnum(['ready', 'degraded'], {
       description: 'degraded: the database is unreachable but sessions keep running on the file mirror',
     }),
-    storage: Type.Union([Type.Literal('file'), Type.Literal('postgres')]),
-    databaseReachable: Type.Union([Type.Boolean(), Type.Null()]),
+    storage: StringEnum(['file', 'postgres']),
+    databaseReachable: Nullable(Type.Boolean()),
     sessions: Type.Record(Type.String(), Type.Integer(), { description: 'Running sessions by state' }),
   },
   { examples: [{ status: 'ready', storage: 'postgres', databaseReachable: true, sessions: { open: 1 } }] },

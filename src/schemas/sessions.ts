@@ -1,22 +1,27 @@
 // Schemas of the multi-session routes (/api/whatsapp/sessions...) and the stored-session listing.
 import { Type, type Static } from '@sinclair/typebox'
-import { ClientId, NullableTimestamp, Timestamp } from './common.js'
+import { ClientId, Nullable, StringEnum, Timestamp } from './common.js'
+import { SESSION_STATES } from '../whatsapp/session.js'
 import { SessionStateSchema } from './whatsapp.js'
 
 export const StoredSessionSchema = Type.Object({
   clientId: Type.String(),
-  status: Type.Union([Type.Literal('active'), Type.Literal('inactive'), Type.Literal('logged_out')]),
-  jid: Type.Union([Type.String(), Type.Null()]),
+  status: StringEnum(['active', 'inactive', 'logged_out']),
+  jid: Nullable(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  location: Type.Union([Type.Literal('file'), Type.Literal('postgres')]),
+  location: StringEnum(['file', 'postgres']),
   running: Type.Boolean({ description: 'A session for it runs on this server' }),
-  state: Type.Union([SessionStateSchema, Type.Null()], { description: 'Its live state when running' }),
+  state: Type.Unsafe<Static<typeof SessionStateSchema> | null>({
+    type: ['string', 'null'],
+    enum: [...SESSION_STATES, null],
+    description: 'Its live state when running',
+  }),
 })
 
 export const SessionsListResponse = Type.Object(
   {
-    storage: Type.Union([Type.Literal('file'), Type.Literal('postgres')]),
+    storage: StringEnum(['file', 'postgres']),
     sessions: Type.Array(StoredSessionSchema),
   },
   {
@@ -63,5 +68,3 @@ export const DeleteSessionResponse = Type.Object(
   { clientId: Type.String(), wasRunning: Type.Boolean(), hadStoredData: Type.Boolean() },
   { examples: [{ clientId: 'second-shop', wasRunning: true, hadStoredData: true }] },
 )
-
-export const NullableTimestampSchema = NullableTimestamp

@@ -1,24 +1,20 @@
 // Request and response schemas of the single-session routes (/api/whatsapp/status, qr, send, ...).
 import { Type, type Static } from '@sinclair/typebox'
 import { SESSION_STATES } from '../whatsapp/session.js'
-import { ClientId, NullableTimestamp, Timestamp } from './common.js'
+import { ClientId, Nullable, NullableTimestamp, StringEnum, Timestamp } from './common.js'
 
-export const SessionStateSchema = Type.Union(
-  SESSION_STATES.map((s) => Type.Literal(s)),
-  { description: 'starting | qr (waiting for a scan) | connecting | open | reconnecting (backing off) | logged_out | replaced (another client took over; POST /reconnect to take it back) | stopped | standby' },
-)
+export const SessionStateSchema = StringEnum(SESSION_STATES, {
+  description: 'starting | qr (waiting for a scan) | connecting | open | reconnecting (backing off) | logged_out | replaced (another client took over; POST /reconnect to take it back) | stopped | standby',
+})
 
 export const StatusResponse = Type.Object(
   {
     clientId: Type.String(),
     state: SessionStateSchema,
     connected: Type.Boolean(),
-    account: Type.Union([Type.Object({ jid: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
+    account: Nullable(Type.Object({ jid: Type.String(), name: Nullable(Type.String()) })),
     connectedSince: NullableTimestamp,
-    lastDisconnect: Type.Union([
-      Type.Object({ code: Type.Union([Type.Integer(), Type.Null()]), reason: Type.String(), at: Timestamp }),
-      Type.Null(),
-    ]),
+    lastDisconnect: Nullable(Type.Object({ code: Nullable(Type.Integer()), reason: Type.String(), at: Timestamp })),
     reconnect: Type.Object({ attempt: Type.Integer(), nextRetryAt: NullableTimestamp }),
     qrAvailable: Type.Boolean(),
     startedAt: Timestamp,
@@ -44,7 +40,7 @@ export const QrQuery = Type.Object(
   {
     clientId: Type.Optional(ClientId),
     format: Type.Optional(
-      Type.Union([Type.Literal('json'), Type.Literal('png'), Type.Literal('terminal')], {
+      StringEnum(['json', 'png', 'terminal'], {
         default: 'json',
         description: 'json (default), png (image/png) or terminal (text/plain to print in a terminal)',
       }),
@@ -101,9 +97,9 @@ export const SendResponse = Type.Object(
 )
 
 const StoreHealthSchema = Type.Object({
-  mode: Type.Union([Type.Literal('file'), Type.Literal('postgres')]),
+  mode: StringEnum(['file', 'postgres']),
   degraded: Type.Boolean({ description: 'Postgres unreachable: writes go to the file mirror only' }),
-  databaseReachable: Type.Union([Type.Boolean(), Type.Null()]),
+  databaseReachable: Nullable(Type.Boolean()),
   mirrorPath: Type.String(),
   lastWriteAt: NullableTimestamp,
   version: Type.Integer(),
@@ -118,7 +114,10 @@ export const SessionInfoResponse = Type.Object(
     account: StatusResponse.properties.account,
     connectedSince: NullableTimestamp,
     lastDisconnect: StatusResponse.properties.lastDisconnect,
-    storage: Type.Union([StoreHealthSchema, Type.Null()], { description: 'null until the stored state is opened' }),
+    storage: Type.Unsafe<Static<typeof StoreHealthSchema> | null>({
+      ...Nullable(StoreHealthSchema),
+      description: 'null until the stored state is opened',
+    }),
     keyCounts: Type.Record(Type.String(), Type.Integer(), { description: 'Stored Signal keys by type (never key material)' }),
     encryption: Type.Boolean(),
     uptimeSeconds: Type.Integer({ description: 'Since this session was started on this server' }),
@@ -142,7 +141,7 @@ export const SessionInfoResponse = Type.Object(
   },
 )
 
-export const ClientIdBody = Type.Union([Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false }), Type.Null()])
+export const ClientIdBody = Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false })
 
 export const ReconnectResponse = Type.Object(
   { clientId: Type.String(), state: SessionStateSchema },
@@ -154,7 +153,7 @@ export const CleanupSessionsResponse = Type.Object(
     removed: Type.Array(
       Type.Object({
         file: Type.String(),
-        reason: Type.Union([Type.Literal('temp'), Type.Literal('corrupt'), Type.Literal('orphan')]),
+        reason: StringEnum(['temp', 'corrupt', 'orphan']),
       }),
     ),
     kept: Type.Array(Type.String({ description: 'Files of running or stored sessions' })),

@@ -85,6 +85,6 @@ t.test('POST /api/whatsapp/reconnect: fresh attempt; body or query clientId; unk
   const missing = await app.inject({ method: 'POST', url: '/api/whatsapp/reconnect?clientId=nobody' })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().error.code, 'SESSION_NOT_FOUND')
-  const extra = await app.inject({ method: 'POST', url: '/api/whatsapp/reconnect', payload: { clientId: 7 } })
+  const extra = await app.inject({ method: 'POST', url: '/api/whatsapp/reconnect', payload: { clientId: '../x' } })
   t.equal(extra.statusCode, 400)
 })
