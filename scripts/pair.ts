@@ -56,8 +56,9 @@ async function main(): Promise<void> {
     fail((err as Error).message, 2)
   }
   enforceSignatureVerification()
-  // The operator watches the terminal: only warnings unless LOG_LEVEL asks for more.
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2))
+  // The operator watches the terminal: progress is printed as sentences; JSON logs only for errors
+  // unless LOG_LEVEL asks for more.
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2))
   for (const notice of config.notices) logger.warn(notice)
 
   const store = await createSessionStore({
@@ -85,7 +86,11 @@ async function main(): Promise<void> {
     process.exit(code)
   }
   const timer = setTimeout(() => {
-    void finish(1, `timed out after ${timeoutSeconds} s without a link (state: ${session.state}). Check the phone's internet and retry, or pass a longer --timeout.`)
+    const last = session.status().lastDisconnect
+    const why = session.state === 'reconnecting' || session.state === 'connecting'
+      ? `WhatsApp could not be reached (last error: ${last?.reason ?? 'none'}); check this machine's network`
+      : `no scan or code entry arrived (state: ${session.state}); scan faster or pass a longer --timeout`
+    void finish(1, `timed out after ${timeoutSeconds} s without a link: ${why}.`)
   }, timeoutSeconds * 1000)
   process.once('SIGINT', () => void finish(130, 'interrupted'))
 
