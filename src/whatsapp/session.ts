@@ -89,6 +89,8 @@ export class Session extends EventEmitter<SessionEvents> {
   #connectedSince: Date | null = null
   #lastDisconnect: LastDisconnect | null = null
   #reconnecting: Promise<void> | null = null
+  /** The logged-out wipe in progress: a forced reconnect waits for it instead of racing it for the store. */
+  #wiping: Promise<void> | null = null
   #stopping: Promise<void> | null = null
 
   constructor(options: SessionOptions) {
@@ -124,6 +126,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.#lifetime.signal.aborted) return Promise.reject(new SessionError('SESSION_STOPPED', 'The session was stopped.'))
     this.#reconnecting ??= this.#track(
       (async () => {
+        if (this.#wiping) await this.#wiping
         this.#clearRetry()
         this.#attempt = 0
         this.#restarts = 0
@@ -338,7 +341,9 @@ export class Session extends EventEmitter<SessionEvents> {
       this.#restarts++
       void this.#track(this.#connectSafely())
     } else if (code === DisconnectReason.loggedOut && !this.#linking) {
-      void this.#track(this.#onLoggedOut())
+      this.#wiping = this.#track(this.#onLoggedOut()).finally(() => {
+        this.#wiping = null
+      })
     } else if (code === DisconnectReason.connectionReplaced) {
       // Another client (or another server instance) took over this account: reconnecting would only kick
       // it off in turn, forever. Stop and let an operator decide (POST /reconnect).
