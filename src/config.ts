@@ -117,23 +117,25 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     seen.add(name)
     problems.push(`${name} must be ${expected(EnvSchema.properties[name as keyof Env] as TSchema | undefined)}`)
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  // The cross-field checks below still run when some variables are invalid, so the operator gets
+  // every problem in one go; each check only reads variables that passed the schema.
   const e = withDefaults as Env
+  const ok = (name: keyof Env) => !seen.has(name)
 
-  if (e.SESSION_ENCRYPTION_KEY !== undefined && !validEncryptionKey(e.SESSION_ENCRYPTION_KEY)) {
+  if (ok('SESSION_ENCRYPTION_KEY') && e.SESSION_ENCRYPTION_KEY !== undefined && !validEncryptionKey(e.SESSION_ENCRYPTION_KEY)) {
     problems.push('SESSION_ENCRYPTION_KEY must be 32 bytes: 64 hex characters or 44 base64 characters (openssl rand -base64 32)')
   }
-  if (e.NODE_ENV === 'production' && e.API_KEY === undefined) {
+  if (ok('NODE_ENV') && e.NODE_ENV === 'production' && e.API_KEY === undefined) {
     problems.push('API_KEY is required when NODE_ENV=production: set a long random secret (openssl rand -hex 32)')
   }
-  if (e.SESSION_STORAGE === 'postgres' && e.DATABASE_URL === undefined) {
+  if (ok('SESSION_STORAGE') && ok('DATABASE_URL') && e.SESSION_STORAGE === 'postgres' && e.DATABASE_URL === undefined) {
     problems.push(
       e.SUPABASE_URL !== undefined
         ? 'DATABASE_URL is required with SESSION_STORAGE=postgres: SUPABASE_URL alone is not enough, use the Supabase Postgres connection string'
         : 'DATABASE_URL is required with SESSION_STORAGE=postgres (or set SESSION_STORAGE=file)',
     )
   }
-  if (e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
+  if (ok('RECONNECT_MAX_MS') && ok('RECONNECT_BASE_MS') && e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
   if (problems.length > 0) throw new ConfigError(problems)
 
   const storage =
