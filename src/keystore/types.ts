@@ -18,6 +18,8 @@ export interface StoreHealth {
   lastWriteAt: string | null
   /** Monotonic version of the session state, carried by both the file and the database. */
   version: number
+  /** Lease epoch (fencing token) the state was written under; 0 without a lease. Compared before version. */
+  epoch?: number
   encryption: boolean
   /** Writes made while degraded that the database has not received yet. */
   pendingCatchUp: boolean
