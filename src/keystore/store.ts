@@ -18,7 +18,14 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
   // itself whenever it is the only copy (see mirror.ts).
   const file = createFileBackend({ sessionPath: options.sessionPath, codec, logger: log, durable: !postgresMode })
   const driver: ModeDriver = postgresMode
-    ? await createPostgresDriver({ databaseUrl: options.databaseUrl as string, codec, file, logger: log })
+    ? await createPostgresDriver({
+        databaseUrl: options.databaseUrl as string,
+        codec,
+        file,
+        logger: log,
+        pool: options.database,
+        probe: options.database?.probe,
+      })
     : createFileDriver(file)
   const handles = new Map<string, SessionHandle>()
   const opening = new Set<string>()

@@ -80,5 +80,12 @@ export interface SessionStoreOptions {
   encryptionKey?: string
   logger?: Logger
   /** Called after each store write with its backend and result (metrics). */
+  /** Tuning for tests and benchmarks (Postgres mode): pool size, query hook, outage probe. */
+  database?: {
+    max?: number
+    connectTimeout?: number
+    debug?: (connection: number, query: string, parameters: unknown[]) => void
+    probe?: { baseMs?: number; maxMs?: number; timeoutMs?: number }
+  }
   onWrite?: (event: { backend: StorageMode; ok: boolean; seconds: number; op: 'get' | 'set' | 'creds' }) => void
 }

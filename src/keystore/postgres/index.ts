@@ -1,0 +1,1 @@
+export { createPostgresBackend, type PostgresBackend, type PostgresBackendOptions } from './backend.js'

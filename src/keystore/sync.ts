@@ -1,0 +1,200 @@
+// Postgres mode's write path for one session: each batch goes to the database (the source of truth) and
+// to the file mirror at once. If the database cannot take it, the batch is made durable in the mirror
+// (fsync) before the write is acknowledged, the session runs degraded, and a probe writes the newer local
+// state back (one replace) as soon as the database answers again.
+import { open } from 'node:fs/promises'
+import type { Logger } from 'pino'
+import type { WriteBatch } from './backend.js'
+import { StaleFencingTokenError, VersionConflictError } from './errors.js'
+import type { FileBackend } from './file/index.js'
+import type { LiveSession } from './handle.js'
+import type { PostgresBackend } from './postgres/index.js'
+import type { SessionSink, SinkHealth } from './sink.js'
+
+export interface ProbePolicy {
+  /** First retry after this long (default 1000 ms), doubling up to maxMs. */
+  baseMs: number
+  maxMs: number
+  /** A database call slower than this counts as an outage (default 10 s). */
+  timeoutMs: number
+}
+
+export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1000, maxMs: 15_000, timeoutMs: 10_000 }
+
+/** Delay before probe attempt n (0-based): base * 2^n, capped. Pure. */
+export function probeDelay(attempt: number, policy: Pick<ProbePolicy, 'baseMs' | 'maxMs'>): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 20))
+}
+
+export class DatabaseTimeoutError extends Error {
+  readonly code = 'DATABASE_TIMEOUT'
+  constructor(ms: number) {
+    super(`The database did not answer within ${ms} ms.`)
+    this.name = 'DatabaseTimeoutError'
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseTimeoutError(ms)), ms)
+  })
+  promise.catch(() => {}) // a late rejection after the timeout is expected, not unhandled
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** fsyncs the mirror's files: the file backend runs without fsync while the database holds the truth. */
+async function syncFiles(paths: { snapshot: string; journal: string }): Promise<void> {
+  for (const path of [paths.journal, paths.snapshot]) {
+    let fh
+    try {
+      fh = await open(path, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw err
+    }
+    try {
+      await fh.datasync()
+    } finally {
+      await fh.close()
+    }
+  }
+}
+
+export interface MirroredSinkOptions {
+  clientId: string
+  pg: PostgresBackend
+  file: FileBackend
+  live: LiveSession
+  fencingToken?: number
+  /** The database was unreachable at open: start degraded, with the local state to write back. */
+  startDegraded: boolean
+  probe: ProbePolicy
+  logger?: Logger
+}
+
+export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
+  const { clientId, pg, file, logger: log } = o
+  const opts = o.fencingToken === undefined ? {} : { fencingToken: o.fencingToken }
+  let degraded = o.startDegraded
+  let reachable = !o.startDegraded
+  let pendingCatchUp = o.startDegraded
+  let mirrorBehind = false
+  // Set once the database refused this handle for good (stale lease, newer state): every write fails.
+  let refused: Error | null = null
+  let attempt = 0
+  let timer: NodeJS.Timeout | null = null
+  let catchingUp: Promise<void> | null = null
+  let closed = false
+
+  function refuse(err: Error): never {
+    refused = err
+    stopProbe()
+    log?.error({ clientId, code: (err as { code?: string }).code }, 'database refused this session handle; writes stop')
+    throw err
+  }
+
+  function stopProbe(): void {
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
+
+  function scheduleProbe(): void {
+    if (closed || refused || timer) return
+    const delay = probeDelay(attempt++, o.probe)
+    timer = setTimeout(() => {
+      timer = null
+      void catchUp().catch(() => {})
+    }, delay)
+    timer.unref()
+  }
+
+  function enterDegraded(err: unknown): void {
+    if (!degraded) log?.warn({ clientId, err: String(err) }, 'database unreachable: writes go to the local mirror (fsynced) until it returns')
+    degraded = true
+    reachable = false
+    pendingCatchUp = true
+    attempt = 0
+    scheduleProbe()
+  }
+
+  /** Writes the whole live state back to the database, with no write in flight. */
+  function catchUp(): Promise<void> {
+    catchingUp ??= o.live
+      .exclusive(async () => {
+        if (!degraded || closed || refused) return
+        const snapshot = o.live.snapshot()
+        await withTimeout(pg.replace(clientId, snapshot, opts), o.probe.timeoutMs)
+        degraded = false
+        reachable = true
+        pendingCatchUp = false
+        log?.info({ clientId, version: snapshot.version }, 'database back: local state written back, degraded cleared')
+      })
+      .catch((err: unknown) => {
+        if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) {
+          try {
+            refuse(err)
+          } catch {}
+          return
+        }
+        log?.debug({ clientId, err: String(err) }, 'database still unreachable')
+        scheduleProbe()
+        throw err
+      })
+      .finally(() => {
+        catchingUp = null
+      })
+    return catchingUp
+  }
+
+  async function persistDegraded(batch: WriteBatch): Promise<void> {
+    await file.apply(clientId, batch)
+    await syncFiles(file.sessionFiles(clientId))
+  }
+
+  return {
+    async persist(batch) {
+      if (refused) throw refused
+      if (degraded) return persistDegraded(batch)
+      const [db, mirror] = await Promise.allSettled([
+        withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs),
+        file.apply(clientId, batch),
+      ])
+      if (db.status === 'fulfilled') {
+        reachable = true
+        if (mirror.status === 'rejected') {
+          mirrorBehind = true
+          log?.warn({ clientId, err: String(mirror.reason) }, 'mirror write failed; the database has it, the mirror is rewritten later')
+        } else if (mirrorBehind) {
+          await file.replace(clientId, o.live.snapshot()).then(
+            () => (mirrorBehind = false),
+            () => {},
+          )
+        }
+        return
+      }
+      const err = db.reason as unknown
+      if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) refuse(err)
+      enterDegraded(err)
+      if (mirror.status === 'rejected') throw mirror.reason
+      await syncFiles(file.sessionFiles(clientId))
+    },
+    async remove() {
+      const [db, local] = await Promise.allSettled([pg.remove(clientId), file.remove(clientId)])
+      if (db.status === 'rejected') throw db.reason
+      if (local.status === 'rejected') throw local.reason
+      return db.value || local.value
+    },
+    health(): SinkHealth {
+      return { degraded, databaseReachable: reachable, pendingCatchUp }
+    },
+    /** Exposed for tests and close(): one catch-up attempt now. */
+    async close() {
+      stopProbe()
+      if (degraded && !refused) await catchUp().catch(() => {})
+      closed = true
+      stopProbe()
+      await file.closeSession(clientId)
+    },
+  }
+}

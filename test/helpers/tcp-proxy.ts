@@ -1,0 +1,88 @@
+// A TCP proxy in front of a server (Postgres here): an optional delay each way (a remote database),
+// and cut()/restore() to simulate losing it: cut destroys every connection and refuses new ones.
+import net from 'node:net'
+
+export interface TcpProxy {
+  readonly port: number
+  readonly host: string
+  /** The target URL with host:port swapped for the proxy's. */
+  url(targetUrl: string): string
+  cut(): void
+  restore(): void
+  close(): Promise<void>
+}
+
+export interface TcpProxyOptions {
+  target: { host: string; port: number }
+  /** Added to every chunk in each direction (ms), order preserved. */
+  delayMs?: number
+}
+
+export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): Promise<TcpProxy> {
+  let isCut = false
+  const sockets = new Set<net.Socket>()
+
+  function pipe(from: net.Socket, to: net.Socket): void {
+    from.on('data', (chunk) => {
+      if (delayMs <= 0) {
+        to.write(chunk)
+        return
+      }
+      // Timers of equal delay fire in insertion order, so the stream stays in order.
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk)
+      }, delayMs)
+    })
+  }
+
+  const server = net.createServer((client) => {
+    if (isCut) {
+      client.destroy()
+      return
+    }
+    client.setNoDelay(true)
+    const upstream = net.connect(target.port, target.host)
+    upstream.setNoDelay(true)
+    sockets.add(client)
+    sockets.add(upstream)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
+    client.on('error', end)
+    upstream.on('error', end)
+    client.on('close', () => setTimeout(end, delayMs))
+    upstream.on('close', () => setTimeout(end, delayMs))
+    pipe(client, upstream)
+    pipe(upstream, client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+
+  return {
+    port,
+    host: '127.0.0.1',
+    url(targetUrl) {
+      const u = new URL(targetUrl)
+      u.hostname = '127.0.0.1'
+      u.port = String(port)
+      return u.toString()
+    },
+    cut() {
+      isCut = true
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+    },
+    restore() {
+      isCut = false
+    },
+    async close() {
+      isCut = true
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
