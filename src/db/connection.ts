@@ -38,33 +38,68 @@ export function isSupabaseHost(hostname: string): boolean {
   return /(^|\.)supabase\.(co|com)$/i.test(hostname)
 }
 
+const SUPABASE_ONLY =
+  'SUPABASE_URL/SUPABASE_SERVICE_ROLE_KEY are set but DATABASE_URL is not: this server talks to the ' +
+  'database directly, so put the Postgres connection string (Supabase dashboard, Connect) in DATABASE_URL.'
+
 /**
  * The sentence to show at start-up when only the Supabase HTTP settings are present. This server does
  * not use Supabase's REST API, so those settings alone cannot reach the tables.
  */
 export function supabaseOnlyNotice(): string {
-  return (
-    'SUPABASE_URL/SUPABASE_SERVICE_ROLE_KEY are set but DATABASE_URL is not: this server talks to the ' +
-    'database directly, so put the Postgres connection string (Supabase dashboard, Connect) in DATABASE_URL.'
-  )
+  return SUPABASE_ONLY
 }
 
-export function createSql(databaseUrl: string, options: SqlOptions = {}): Sql {
+/** SUPABASE_ONLY when Supabase's HTTP settings are given without DATABASE_URL, else null. */
+export function explainSupabaseConfig(env: {
+  supabaseUrl?: string
+  serviceRoleKey?: string
+  databaseUrl?: string
+}): string | null {
+  if (env.databaseUrl) return null
+  return env.supabaseUrl || env.serviceRoleKey ? SUPABASE_ONLY : null
+}
+
+/** What createSql derives from the URL alone (pure: tested without a network). */
+export interface ConnectionOptions {
+  /** The URL postgres.js gets: `pgbouncer` removed (it would be sent as a server parameter). */
+  url: string
+  prepare: boolean
+  ssl: 'require' | undefined
+  pooler: boolean
+  supabase: boolean
+}
+
+export function connectionOptions(databaseUrl: string): ConnectionOptions {
   let url: URL
   try {
     url = new URL(databaseUrl)
   } catch {
     throw new Error('DATABASE_URL is not a valid postgres:// URL.')
   }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error('DATABASE_URL must start with postgres:// or postgresql://.')
+  }
   const pooler = isTransactionPooler(url)
   const supabase = isSupabaseHost(url.hostname)
-  // postgres.js would read `pgbouncer` as a server parameter; it means something only to us.
   url.searchParams.delete('pgbouncer')
-  options.logger?.debug({ database: redactUrl(url.toString()), pooler, tls: supabase }, 'database pool created')
-  return postgres(url.toString(), {
-    max: options.max ?? 4,
+  return {
+    url: url.toString(),
     prepare: !pooler,
-    ...(supabase && !url.searchParams.has('sslmode') ? { ssl: 'require' as const } : {}),
+    // An explicit sslmode in the URL is the operator's choice; postgres.js honours it.
+    ssl: supabase && !url.searchParams.has('sslmode') ? 'require' : undefined,
+    pooler,
+    supabase,
+  }
+}
+
+export function createSql(databaseUrl: string, options: SqlOptions = {}): Sql {
+  const c = connectionOptions(databaseUrl)
+  options.logger?.debug({ database: redactUrl(c.url), pooler: c.pooler, tls: c.ssl !== undefined }, 'database pool created')
+  return postgres(c.url, {
+    max: options.max ?? 4,
+    prepare: c.prepare,
+    ...(c.ssl ? { ssl: c.ssl } : {}),
     connect_timeout: options.connectTimeout ?? 5,
     idle_timeout: 60,
     onnotice: () => {},

@@ -8,6 +8,19 @@ import { readMigrations } from './migrations.js'
 // Any constant shared by every migrator of this schema ("wa_migr" in ASCII).
 const LOCK_KEY = 0x77615f6d696772
 
+// Supabase exposes the public schema to these roles through its REST API: none of our tables is theirs.
+const REVOKE_SUPABASE_ROLES = `
+  DO $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
+      REVOKE ALL ON schema_migrations FROM anon;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
+      REVOKE ALL ON schema_migrations FROM authenticated;
+    END IF;
+  END
+  $$`
+
 export interface MigrateOptions {
   logger?: Pick<Logger, 'info'>
   /** Folder of the .sql files (default: db/migrations at the project root). */
@@ -15,7 +28,9 @@ export interface MigrateOptions {
 }
 
 export interface MigrateResult {
+  /** Files applied by this call, in order ("001_sessions.sql"). */
   applied: string[]
+  /** Files another run (or a concurrent migrator) had applied. */
   alreadyApplied: string[]
 }
 
@@ -26,10 +41,11 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
     await tx`
       CREATE TABLE IF NOT EXISTS schema_migrations (
         version    text PRIMARY KEY,
-        file       text NOT NULL,
+        name       text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`
     await tx`ALTER TABLE schema_migrations ENABLE ROW LEVEL SECURITY`
+    await tx.unsafe(REVOKE_SUPABASE_ROLES)
   })
   const result: MigrateResult = { applied: [], alreadyApplied: [] }
   for (const m of migrations) {
@@ -38,7 +54,7 @@ export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<M
       const [row] = await tx`SELECT 1 AS present FROM schema_migrations WHERE version = ${m.version}`
       if (row) return true
       await tx.unsafe(m.sql)
-      await tx`INSERT INTO schema_migrations (version, file) VALUES (${m.version}, ${m.file})`
+      await tx`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.file})`
       return false
     })
     if (done) {

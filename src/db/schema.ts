@@ -26,7 +26,7 @@ async function existingTables(sql: Sql, names: string[]): Promise<Set<string>> {
  * The migration files not applied to this database, in order (empty = current). A migration that is
  * not recorded but whose tables all exist was pasted by hand: it counts as applied.
  */
-export async function checkSchema(sql: Sql, options: { dir?: string } = {}): Promise<string[]> {
+export async function pendingMigrations(sql: Sql, options: { dir?: string } = {}): Promise<string[]> {
   const migrations = await readMigrations(options.dir)
   const [{ present }] = await sql<{ present: boolean }[]>`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`
   const recorded = new Set<string>()
@@ -39,7 +39,10 @@ export async function checkSchema(sql: Sql, options: { dir?: string } = {}): Pro
 }
 
 /** Throws SchemaNotCurrentError naming what to run when a migration is missing. */
-export async function assertSchemaCurrent(sql: Sql, options: { dir?: string } = {}): Promise<void> {
-  const missing = await checkSchema(sql, options)
+export async function checkSchema(sql: Sql, options: { dir?: string } = {}): Promise<void> {
+  const missing = await pendingMigrations(sql, options)
   if (missing.length > 0) throw new SchemaNotCurrentError(missing)
 }
+
+/** The same check under the name the store calls it by. */
+export const assertSchemaCurrent = checkSchema
