@@ -147,6 +147,8 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
     return catchingUp
   }
 
+  if (o.startDegraded) scheduleProbe()
+
   async function persistDegraded(batch: WriteBatch): Promise<void> {
     await file.apply(clientId, batch)
     await syncFiles(file.sessionFiles(clientId))
