@@ -3,6 +3,7 @@
 // AppConfig, so tests can build any configuration without touching the environment.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { explainSupabaseConfig, supabaseOnlyNotice } from './db/index.js'
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])
 const Int = (min: number, max: number, def: number, description: string) =>
@@ -71,9 +72,8 @@ export interface AppConfig {
   notices: string[]
 }
 
-export const SUPABASE_ONLY_NOTICE =
-  'SUPABASE_URL is set but DATABASE_URL is not: this server talks to Postgres directly, so set DATABASE_URL to ' +
-  "the Supabase connection string (Project Settings > Database > Connection string); sessions are kept in files until then."
+/** The db module's one sentence, plus what happens meanwhile. */
+export const SUPABASE_ONLY_NOTICE = `${supabaseOnlyNotice()} Sessions are kept in files until then.`
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -141,7 +141,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const storage =
     e.SESSION_STORAGE === 'file' ? 'file' : e.SESSION_STORAGE === 'postgres' || e.DATABASE_URL ? 'postgres' : 'file'
   const notices: string[] = []
-  if (storage === 'file' && e.SUPABASE_URL !== undefined && e.DATABASE_URL === undefined) notices.push(SUPABASE_ONLY_NOTICE)
+  const supabaseOnly = explainSupabaseConfig({ supabaseUrl: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY, databaseUrl: e.DATABASE_URL })
+  if (storage === 'file' && supabaseOnly !== null) notices.push(SUPABASE_ONLY_NOTICE)
   if (storage === 'file' && e.NODE_ENV === 'production') {
     notices.push('Sessions are stored in files only: on hosts with ephemeral disks set DATABASE_URL so they survive redeploys.')
   }
