@@ -29,7 +29,9 @@ const enforced = prepareProcess()
 
 t.test('pair, send, restart from Postgres alone', async (t) => {
   t.ok(enforced, 'Curve signature verification is enforced, as server.ts does at start-up')
-  const fake = await startFake(t)
+  // LID only on the first device lookup: the first send after a restart then reuses the stored session
+  // instead of Baileys' forced re-key, so its type shows whether the session came back from Postgres.
+  const fake = await startFake(t, { lidOnFirstLookupOnly: true })
   const bob = fake.addContact(BOB)
   const db = await migratedDatabase(t)
   const sessionPath = await tempDir(t)
@@ -87,6 +89,7 @@ t.test('pair, send, restart from Postgres alone', async (t) => {
   t.equal(again.status, 200)
   const got2 = await receivedText(fake, 'after the restart')
   t.equal(got2.id, again.body.messageId, 'the fake decrypted the message sent after the restart')
+  t.equal(got2.type, 'msg', 'on the Signal session restored from Postgres (no new pkmsg)')
 
   const reply2 = await contactWritesAndAppDecrypts(fake, BOB.pn, 'and a reply after the restart')
   t.not(reply2.receipt.type, 'retry', 'the restarted app decrypted the reply')
