@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import pino, { type Logger } from 'pino'
 import type { AppConfig } from './config.js'
 import { registerErrorHandling } from './errors.js'
-import type { SessionStore, SessionStoreOptions } from './keystore/types.js'
+import type { AuthStateHandle, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -31,6 +31,8 @@ export interface AppOptions {
   logger: Logger
   /** Start the CLIENT_ID session at boot (default true; the bench and some tests turn it off). */
   startDefaultSession?: boolean
+  /** How a session opens its stored state (the lease integration); default store.open(clientId). */
+  openHandle?: (clientId: string) => Promise<AuthStateHandle>
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -78,7 +80,12 @@ export const appPlugin = fp<AppOptions>(
     await app.register(rateLimitPlugin, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs })
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
-    await app.register(sessionsPlugin, { config, logger: options.logger, startDefault: options.startDefaultSession ?? true })
+    await app.register(sessionsPlugin, {
+      config,
+      logger: options.logger,
+      openHandle: options.openHandle,
+      startDefault: options.startDefaultSession ?? true,
+    })
 
     await app.register(opsRoutes)
     await app.register(sessionRoutes, { prefix: '/api/whatsapp' })

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import type { AppConfig } from '../config.js'
-import { createSessionManager, type SessionManager } from '../whatsapp/manager.js'
+import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../whatsapp/manager.js'
 import { SESSION_STATES } from '../whatsapp/session.js'
 
 declare module 'fastify' {
@@ -17,17 +17,20 @@ declare module 'fastify' {
 export interface SessionsPluginOptions {
   config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl'>
   logger: Logger
+  /** See SessionManagerOptions.openHandle (the lease integration). */
+  openHandle?: SessionManagerOptions['openHandle']
   /** Start CLIENT_ID at boot (default true). */
   startDefault?: boolean
 }
 
 export default fp<SessionsPluginOptions>(
-  async (app, { config, logger, startDefault = true }) => {
+  async (app, { config, logger, openHandle, startDefault = true }) => {
     const manager = createSessionManager({
       store: app.store,
       config,
       logger,
       metrics: app.metrics.sessions,
+      openHandle,
     })
     app.decorate('sessions', manager)
     new Gauge({

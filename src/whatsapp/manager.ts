@@ -3,7 +3,7 @@
 // shutdown can reach every socket.
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
-import type { SessionStore } from '../keystore/types.js'
+import type { AuthStateHandle, SessionStore } from '../keystore/types.js'
 import { SessionError } from './errors.js'
 import { Session, SESSION_STATES, type SessionState } from './session.js'
 
@@ -22,6 +22,11 @@ export interface SessionManagerOptions {
   config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl'>
   logger: Logger
   metrics?: SessionMetrics
+  /**
+   * Opens a session's stored state. Default: store.open(clientId). The seam for the session lease:
+   * acquire the lease first and pass its fencing token (store.open(clientId, { fencingToken })).
+   */
+  openHandle?: (clientId: string) => Promise<AuthStateHandle>
 }
 
 export function assertClientId(clientId: string): void {
@@ -30,7 +35,8 @@ export function assertClientId(clientId: string): void {
   }
 }
 
-export function createSessionManager({ store, config, logger, metrics = {} }: SessionManagerOptions) {
+export function createSessionManager({ store, config, logger, metrics = {}, openHandle }: SessionManagerOptions) {
+  const open = openHandle ?? ((clientId: string) => store.open(clientId))
   const sessions = new Map<string, Session>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
@@ -52,7 +58,7 @@ export function createSessionManager({ store, config, logger, metrics = {} }: Se
     if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
     const session = new Session({
       clientId,
-      openHandle: () => store.open(clientId),
+      openHandle: () => open(clientId),
       logger,
       reconnect: config.reconnect,
       qrTimeoutMs: config.qrTimeoutMs,
