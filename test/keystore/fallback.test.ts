@@ -25,7 +25,7 @@ async function keyIds(sql: import('../../src/db/index.js').Sql, clientId: string
   return rows.map((r) => r.key_id)
 }
 
-async function proxyFor(t: Tap.Test, url: string) {
+async function proxyFor(t: { teardown(fn: () => unknown): void }, url: string) {
   const u = new URL(url)
   const proxy = await createTcpProxy({ target: { host: u.hostname, port: Number(u.port || 5432) } })
   t.teardown(() => proxy.close())

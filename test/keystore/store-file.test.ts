@@ -44,7 +44,7 @@ t.test('file mode: concurrent sets of different types all land, one write in fli
   const { sessions } = await tempFolder(t)
   const store = await createSessionStore({ sessionPath: sessions })
   const h = await store.open('bob')
-  const writes: Promise<void>[] = []
+  const writes: Array<Promise<unknown> | unknown> = []
   for (let i = 0; i < 50; i++) {
     writes.push(h.state.keys.set({ session: { [`s${i}`]: Buffer.from([i]) } }))
     writes.push(h.state.keys.set({ tctoken: { [`t${i}`]: { token: Buffer.from([i, i]), timestamp: String(i) } } }))
