@@ -1,4 +1,4 @@
-// npm run pair -- [--png FILE] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]
+// npm run pair -- [--png FILE] [--raw] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]
 // Scripted linking for operators: opens the session with the server's own configuration (same env
 // vars, same storage), prints the QR in the terminal (or a pairing code with --phone), and exits 0
 // once the session is open and saved. Non-zero, with a sentence, on timeout or when replaced.
@@ -13,7 +13,7 @@ import { assertClientId } from '../src/whatsapp/manager.js'
 import { qrPng, qrTerminal } from '../src/whatsapp/qr-image.js'
 import { Session } from '../src/whatsapp/session.js'
 
-const USAGE = 'usage: npm run pair -- [--png FILE] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]'
+const USAGE = 'usage: npm run pair -- [--png FILE] [--raw] [--phone NUMBER] [--timeout SECONDS] [--client-id ID]'
 
 function fail(message: string, code = 1): never {
   console.error(`pair: ${message}`)
@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     args = parseArgs({
       options: {
         png: { type: 'string' },
+        // Also print the QR's text on a line "QR: <text>", for another program to render or scan.
+        raw: { type: 'boolean' },
         phone: { type: 'string' },
         timeout: { type: 'string', default: '180' },
         'client-id': { type: 'string' },
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     void (async () => {
       console.log(`\nScan with WhatsApp > Linked devices > Link a device (valid until ${expiresAt.toLocaleTimeString()}):\n`)
       console.log(await qrTerminal(qr.value))
+      if (args.raw) console.log(`QR: ${qr.value}`)
       if (args.png) {
         await writeFile(args.png, await qrPng(qr.value))
         console.log(`QR also written to ${args.png}`)
