@@ -158,6 +158,13 @@ export function createPostgresBackend({ sql, codec, logger }: PostgresBackendOpt
       }))
     },
 
+    /** Stored keys per type (no key material): health and metrics. One GROUP BY on the primary key. */
+    async keyCounts(clientId: string): Promise<Record<string, number>> {
+      const rows = await scrubbed(() => sql<{ type: string; n: number }[]>`
+        SELECT type, count(*)::int AS n FROM whatsapp_session_keys WHERE client_id = ${clientId} GROUP BY type`)
+      return Object.fromEntries(rows.map((r) => [r.type, r.n]))
+    },
+
     async ping(): Promise<boolean> {
       await sql`SELECT 1`
       return true

@@ -1,1 +1,3 @@
-export { createPostgresBackend, type PostgresBackend, type PostgresBackendOptions } from './backend.js'
+export { createPostgresBackend, DatabaseError, type PostgresBackend, type PostgresBackendOptions } from './backend.js'
+export { isConnectionError } from './errors.js'
+export { StaleFencingTokenError, VersionConflictError } from '../errors.js'
