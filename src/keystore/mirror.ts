@@ -20,6 +20,7 @@ export interface PostgresDriverOptions {
   logger?: Logger
   probe?: Partial<ProbePolicy>
   pool?: Pick<SqlOptions, 'max' | 'debug' | 'connectTimeout'>
+  acknowledge?: 'database' | 'local'
 }
 
 /** Errors that mean the stored data cannot be read with this configuration: never "unreachable". */
@@ -125,7 +126,9 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
         initial,
         epoch: fencingToken ?? loadedEpoch,
         makeSink: (live) =>
-          createMirroredSink({ clientId, pg, file, live, fencingToken, startDegraded, probe, logger: log }),
+          createMirroredSink({
+            clientId, pg, file, live, fencingToken, startDegraded, probe, logger: log, acknowledge: o.acknowledge,
+          }),
       }
     },
     async list(): Promise<StoredSession[]> {

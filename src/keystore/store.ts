@@ -16,7 +16,7 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
   const postgresMode = typeof options.databaseUrl === 'string' && options.databaseUrl !== ''
   // As a mirror the file need not fsync each append: the database is durable, and the mirror syncs
   // itself whenever it is the only copy (see mirror.ts).
-  const file = createFileBackend({ sessionPath: options.sessionPath, codec, logger: log, durable: !postgresMode })
+  const file = createFileBackend({ sessionPath: options.sessionPath, codec, logger: log, durable: !postgresMode || options.acknowledge === 'local' })
   const driver: ModeDriver = postgresMode
     ? await createPostgresDriver({
         databaseUrl: options.databaseUrl as string,
@@ -25,6 +25,7 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
         logger: log,
         pool: options.database,
         probe: options.database?.probe,
+        acknowledge: options.acknowledge,
       })
     : createFileDriver(file)
   const handles = new Map<string, SessionHandle>()

@@ -4,12 +4,14 @@
 // state back (one replace) as soon as the database answers again.
 import { open } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import type { WriteBatch } from './backend.js'
+import type { SessionVersion, WriteBatch } from './backend.js'
 import { StaleFencingTokenError, VersionConflictError } from './errors.js'
 import type { FileBackend } from './file/index.js'
 import type { LiveSession } from './handle.js'
 import type { PostgresBackend } from './postgres/index.js'
+import { compareVersions } from './memory.js'
 import type { SessionSink, SinkHealth } from './sink.js'
+import { createGroupWriter } from './writer.js'
 
 export interface ProbePolicy {
   /** First retry after this long (default 1000 ms), doubling up to maxMs. */
@@ -70,6 +72,14 @@ export interface MirroredSinkOptions {
   /** The database was unreachable at open: start degraded, with the local state to write back. */
   startDegraded: boolean
   probe: ProbePolicy
+  /**
+   * 'database' (default): a write is acknowledged when the database committed it (the mirror follows
+   * without fsync, and is fsynced only when it must carry a write alone).
+   * 'local': acknowledged when the mirror has fsynced it; the database receives it right after, in
+   * order, group-committed. Faster with a distant database, but a crash of this machine loses what was
+   * not shipped yet for any other machine, and a stale-lease rejection can come after the ack.
+   */
+  acknowledge?: 'database' | 'local'
   logger?: Logger
 }
 
@@ -86,6 +96,24 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
   let timer: NodeJS.Timeout | null = null
   let catchingUp: Promise<void> | null = null
   let closed = false
+  // 'local' acknowledgement: batches shipped to the database after the ack, in order, group-committed.
+  let shipped: SessionVersion = { epoch: -1, seq: -1 }
+  const shipper = createGroupWriter(async (batch) => {
+    if (degraded || refused || compareVersions(batch.version, shipped) <= 0) return
+    try {
+      await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+      shipped = batch.version
+      reachable = true
+    } catch (err) {
+      if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) {
+        try {
+          refuse(err)
+        } catch {}
+        return
+      }
+      enterDegraded(err)
+    }
+  })
 
   function refuse(err: Error): never {
     refused = err
@@ -123,8 +151,10 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
     catchingUp ??= o.live
       .exclusive(async () => {
         if (!degraded || closed || refused) return
+        await shipper.idle()
         const snapshot = o.live.snapshot()
         await withTimeout(pg.replace(clientId, snapshot, opts), o.probe.timeoutMs)
+        shipped = snapshot.version
         degraded = false
         reachable = true
         pendingCatchUp = false
@@ -158,28 +188,45 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
     async persist(batch) {
       if (refused) throw refused
       if (degraded) return persistDegraded(batch)
-      const [db, mirror] = await Promise.allSettled([
-        withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs),
-        file.apply(clientId, batch),
-      ])
-      if (db.status === 'fulfilled') {
-        reachable = true
-        if (mirror.status === 'rejected') {
-          mirrorBehind = true
-          log?.warn({ clientId, err: String(mirror.reason) }, 'mirror write failed; the database has it, the mirror is rewritten later')
-        } else if (mirrorBehind) {
-          await file.replace(clientId, o.live.snapshot()).then(
-            () => (mirrorBehind = false),
-            () => {},
-          )
-        }
+      if (o.acknowledge === 'local') {
+        await file.apply(clientId, batch) // the mirror runs with fsync in this mode
+        if (!degraded) void shipper.submit(batch)
         return
       }
-      const err = db.reason as unknown
-      if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) refuse(err)
-      enterDegraded(err)
-      if (mirror.status === 'rejected') throw mirror.reason
-      await syncFiles(file.sessionFiles(clientId))
+      // Both writes start now. The database's COMMIT is the acknowledgement; the mirror (queued in order,
+      // no fsync) is awaited only when it has to carry the write alone.
+      const mirror = file.apply(clientId, batch)
+      mirror.catch(() => {})
+      try {
+        await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+      } catch (err) {
+        if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) refuse(err)
+        enterDegraded(err)
+        const mirrored = await mirror.then(
+          () => true,
+          () => false,
+        )
+        if (!mirrored || mirrorBehind) {
+          // The mirror missed a batch the database had: write it whole (a snapshot, always fsynced).
+          await file.replace(clientId, o.live.snapshot())
+          mirrorBehind = false
+          return
+        }
+        await syncFiles(file.sessionFiles(clientId))
+        return
+      }
+      reachable = true
+      mirror.then(
+        () => {
+          if (!mirrorBehind) return
+          mirrorBehind = false
+          file.replace(clientId, o.live.snapshot()).catch(() => (mirrorBehind = true))
+        },
+        (err: unknown) => {
+          if (!mirrorBehind) log?.warn({ clientId, err: String(err) }, 'mirror write failed; the database has it, the mirror is rewritten later')
+          mirrorBehind = true
+        },
+      )
     },
     async remove() {
       const [db, local] = await Promise.allSettled([pg.remove(clientId), file.remove(clientId)])
@@ -192,6 +239,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
     },
     /** Exposed for tests and close(): one catch-up attempt now. */
     async close() {
+      await shipper.idle()
       stopProbe()
       if (degraded && !refused) await catchUp().catch(() => {})
       closed = true

@@ -80,6 +80,12 @@ export interface SessionStoreOptions {
   encryptionKey?: string
   logger?: Logger
   /** Called after each store write with its backend and result (metrics). */
+  /**
+   * Postgres mode: when a write counts as done. 'database' (default): the database committed it.
+   * 'local': the file mirror fsynced it and the database gets it right after (faster with a distant
+   * database; a machine lost before shipping loses those writes for other machines). See sync.ts.
+   */
+  acknowledge?: 'database' | 'local'
   /** Tuning for tests and benchmarks (Postgres mode): pool size, query hook, outage probe. */
   database?: {
     max?: number
