@@ -6,6 +6,8 @@
 //   store-file         our store in file mode (every acknowledged write fsynced)
 //   store-postgres     our store in Postgres mode (every acknowledged write committed, file mirror)
 //   store-postgres+Nms the same through a TCP proxy adding --delay ms each way (Supabase from Fly)
+//   ... ack:local      the two Postgres rows again with acknowledge:'local' (a set returns once the
+//                      mirror is fsynced; the database gets it right after, in order, group-committed)
 //
 // The mix, with calls awaited one after another as Baileys does on one socket:
 //   pairing      1 set of 812 pre-keys (timed on its own)
@@ -161,8 +163,13 @@ async function baileysTarget(dir: string): Promise<Target> {
   }
 }
 
-async function storeTarget(name: string, sessionPath: string, databaseUrl?: string): Promise<Target> {
-  const store = await createSessionStore({ sessionPath, databaseUrl })
+async function storeTarget(
+  name: string,
+  sessionPath: string,
+  databaseUrl?: string,
+  acknowledge?: 'database' | 'local',
+): Promise<Target> {
+  const store = await createSessionStore({ sessionPath, databaseUrl, acknowledge })
   const handle = await store.open(CLIENT)
   return {
     name,
@@ -260,13 +267,21 @@ async function pass(base: string, streams: number): Promise<Result[]> {
   try {
     results.push(await measure(await baileysTarget(dir), streams))
     results.push(await measure(await storeTarget('store-file', join(dir, 'file')), streams))
-    db = await scratchDatabase(base)
-    results.push(await measure(await storeTarget('store-postgres', join(dir, 'pg'), db.url), streams))
-    await db.drop()
-    db = await scratchDatabase(base)
-    proxy = await delayingProxy(db.url, DELAY_MS)
-    const remote = proxy.url(db.url)
-    results.push(await measure(await storeTarget(`store-postgres+${DELAY_MS}ms`, join(dir, 'pg-remote'), remote), streams))
+    for (const ack of ['database', 'local'] as const) {
+      const suffix = ack === 'local' ? ' ack:local' : ''
+      db = await scratchDatabase(base)
+      results.push(await measure(await storeTarget(`store-postgres${suffix}`, join(dir, `pg-${ack}`), db.url, ack), streams))
+      await db.drop()
+      db = await scratchDatabase(base)
+      proxy = await delayingProxy(db.url, DELAY_MS)
+      const remote = proxy.url(db.url)
+      const name = `store-postgres+${DELAY_MS}ms${suffix}`
+      results.push(await measure(await storeTarget(name, join(dir, `pg-remote-${ack}`), remote, ack), streams))
+      await proxy.close()
+      proxy = null
+      await db.drop()
+      db = null
+    }
   } finally {
     await proxy?.close()
     await db?.drop()
