@@ -96,10 +96,12 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
   let timer: NodeJS.Timeout | null = null
   let catchingUp: Promise<void> | null = null
   let closed = false
+  // wipe(): nothing may be written back afterwards (a catch-up would resurrect the session).
+  let removed = false
   // 'local' acknowledgement: batches shipped to the database after the ack, in order, group-committed.
   let shipped: SessionVersion = { epoch: -1, seq: -1 }
   const shipper = createGroupWriter(async (batch) => {
-    if (degraded || refused || compareVersions(batch.version, shipped) <= 0) return
+    if (degraded || refused || removed || compareVersions(batch.version, shipped) <= 0) return
     try {
       await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs)
       shipped = batch.version
@@ -150,7 +152,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
   function catchUp(): Promise<void> {
     catchingUp ??= o.live
       .exclusive(async () => {
-        if (!degraded || closed || refused) return
+        if (!degraded || closed || refused || removed) return
         await shipper.idle()
         const snapshot = o.live.snapshot()
         await withTimeout(pg.replace(clientId, snapshot, opts), o.probe.timeoutMs)
@@ -229,6 +231,11 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
       )
     },
     async remove() {
+      removed = true
+      degraded = false
+      pendingCatchUp = false
+      stopProbe()
+      await shipper.idle()
       const [db, local] = await Promise.allSettled([pg.remove(clientId), file.remove(clientId)])
       if (db.status === 'rejected') throw db.reason
       if (local.status === 'rejected') throw local.reason
