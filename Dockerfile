@@ -27,7 +27,7 @@ COPY db ./db
 # mounted owned by root, so the entrypoint starts as root only to chown the session folder, then
 # drops to the unprivileged `node` user (setpriv, util-linux) before exec'ing the server.
 RUN mkdir -p /data/whatsapp-session && chown -R node:node /data
-COPY --chmod=755 deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint
+COPY --chmod=755 scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]
 EXPOSE 3000
 CMD ["node", "--enable-source-maps", "dist/src/server.js"]

@@ -2,12 +2,15 @@
 // Scripted linking for operators: opens the session with the server's own configuration (same env
 // vars, same storage), prints the QR in the terminal (or a pairing code with --phone), and exits 0
 // once the session is open and saved. Non-zero, with a sentence, on timeout or when replaced.
-// Stop the server first (or use another CLIENT_ID): two connections on one account replace each other.
+// Two connections on one account replace each other, so it refuses to run while another process has the
+// session: in Postgres mode it holds the session lease like the server (and says which instance holds it
+// otherwise); in file mode it takes the session folder's lock.
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { createSessionStore } from '../src/keystore/index.js'
+import { acquireFolderLock, createLeaseService, type FolderLock, type LeaseService } from '../src/lease/index.js'
 import { enforceSignatureVerification } from '../src/whatsapp/signature-verification.js'
 import { assertClientId } from '../src/whatsapp/manager.js'
 import { qrPng, qrTerminal } from '../src/whatsapp/qr-image.js'
@@ -69,10 +72,29 @@ async function main(): Promise<void> {
     encryptionKey: config.encryptionKey,
     logger,
   })
+  let lease: LeaseService | null = null
+  let lock: FolderLock | null = null
+  try {
+    if (store.mode === 'postgres' && config.lease.enabled && config.databaseUrl) {
+      lease = createLeaseService({ databaseUrl: config.databaseUrl, owner: config.lease.owner, ttlMs: config.lease.ttlMs, logger })
+      const row = await lease.manager.read(clientId)
+      if (row?.live) {
+        throw new Error(`instance ${row.owner} runs session "${clientId}" (lease until ${row.expiresAt.toISOString()}): pair through its API (GET /api/whatsapp/qr), or stop it and retry.`)
+      }
+    } else if (store.mode === 'file') {
+      lock = await acquireFolderLock(config.sessionPath, { logger })
+    }
+  } catch (err) {
+    await lease?.close()
+    await store.close()
+    fail((err as Error).message)
+  }
   console.log(`Linking session "${clientId}" (${store.mode} storage, ${config.sessionPath}); waiting up to ${timeoutSeconds} s.`)
+  const leaseManager = lease?.manager
   const session = new Session({
     clientId,
-    openHandle: () => store.open(clientId),
+    openHandle: (options) => store.open(clientId, options),
+    ...(leaseManager ? { lease: (handlers) => leaseManager.hold(clientId, handlers) } : {}),
     logger,
     reconnect: config.reconnect,
     qrTimeoutMs: config.qrTimeoutMs,
@@ -82,6 +104,8 @@ async function main(): Promise<void> {
   const finish = async (code: number, message: string) => {
     clearTimeout(timer)
     await session.stop()
+    await lease?.close()
+    await lock?.release()
     await store.close()
     if (code === 0) console.log(message)
     else console.error(`pair: ${message}`)
@@ -89,9 +113,11 @@ async function main(): Promise<void> {
   }
   const timer = setTimeout(() => {
     const last = session.status().lastDisconnect
-    const why = session.state === 'reconnecting' || session.state === 'connecting'
-      ? `WhatsApp could not be reached (last error: ${last?.reason ?? 'none'}); check this machine's network`
-      : `no scan or code entry arrived (state: ${session.state}); scan faster or pass a longer --timeout`
+    const why = session.state === 'standby'
+      ? 'the session lease could not be taken (is the database reachable? does another instance hold it?)'
+      : session.state === 'reconnecting' || session.state === 'connecting'
+        ? `WhatsApp could not be reached (last error: ${last?.reason ?? 'none'}); check this machine's network`
+        : `no scan or code entry arrived (state: ${session.state}); scan faster or pass a longer --timeout`
     void finish(1, `timed out after ${timeoutSeconds} s without a link: ${why}.`)
   }, timeoutSeconds * 1000)
   process.once('SIGINT', () => void finish(130, 'interrupted'))

@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   error handling -> metrics -> auth -> rate limit -> swagger -> store -> sessions -> routes.
+//   error handling -> metrics -> auth -> rate limit -> swagger -> store -> lease -> sessions -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
@@ -7,10 +7,11 @@ import fp from 'fastify-plugin'
 import pino, { type Logger } from 'pino'
 import type { AppConfig } from './config.js'
 import { registerErrorHandling } from './errors.js'
-import type { AuthStateHandle, SessionStore, SessionStoreOptions } from './keystore/types.js'
+import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import leasePlugin from './plugins/lease.js'
 import sessionsPlugin from './plugins/sessions.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
@@ -32,7 +33,7 @@ export interface AppOptions {
   /** Start the CLIENT_ID session at boot (default true; the bench and some tests turn it off). */
   startDefaultSession?: boolean
   /** How a session opens its stored state (the lease integration); default store.open(clientId). */
-  openHandle?: (clientId: string) => Promise<AuthStateHandle>
+  openHandle?: (clientId: string, options: OpenOptions) => Promise<AuthStateHandle>
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -80,6 +81,7 @@ export const appPlugin = fp<AppOptions>(
     await app.register(rateLimitPlugin, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs })
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
+    await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {
       config,
       logger: options.logger,

@@ -3,7 +3,9 @@
 // AppConfig, so tests can build any configuration without touching the environment.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { hostname } from 'node:os'
 import { explainSupabaseConfig, supabaseOnlyNotice } from './db/index.js'
+import { defaultLeaseOwner } from './lease/index.js'
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])
 const Int = (min: number, max: number, def: number, description: string) =>
@@ -47,6 +49,15 @@ export const EnvSchema = Type.Object({
   RECONNECT_BASE_MS: Int(10, 600_000, 1_000, 'first reconnect delay'),
   RECONNECT_MAX_MS: Int(10, 3_600_000, 60_000, 'reconnect delay cap'),
   QR_TIMEOUT_MS: Int(5_000, 600_000, 60_000, 'lifetime of each QR code'),
+  SESSION_LEASE: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description: 'Postgres mode: hold a lease row per session before connecting (on), or run as the only instance (off)',
+  }),
+  LEASE_TTL_MS: Int(1_000, 600_000, 10_000, 'session lease duration; a standby takes over within about one ttl plus a poll'),
+  INSTANCE_ID: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9._:-]{1,100}$', description: 'readable name of this instance in the lease (pid and a random suffix are appended)' }),
+  ),
+  FLY_MACHINE_ID: Type.Optional(Type.String({ description: 'set by Fly.io; the default INSTANCE_ID' })),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -68,6 +79,11 @@ export interface AppConfig {
   shutdownTimeoutMs: number
   reconnect: { baseMs: number; maxMs: number }
   qrTimeoutMs: number
+  /**
+   * Session lease (Postgres mode only): enabled unless SESSION_LEASE=off. owner is unique per process
+   * (INSTANCE_ID or FLY_MACHINE_ID or the hostname, then pid and a random suffix).
+   */
+  lease: { enabled: boolean; ttlMs: number; owner: string }
   /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
   notices: string[]
 }
@@ -146,6 +162,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (storage === 'file' && e.NODE_ENV === 'production') {
     notices.push('Sessions are stored in files only: on hosts with ephemeral disks set DATABASE_URL so they survive redeploys.')
   }
+  if (storage === 'postgres' && e.SESSION_LEASE === 'off') {
+    notices.push('SESSION_LEASE=off: run exactly one instance; two would both connect and evict each other (440).')
+  }
   if (e.WA_WS_URL !== undefined) notices.push('WA_WS_URL overrides the WhatsApp websocket URL: for tests and development only.')
 
   return {
@@ -165,6 +184,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },
     qrTimeoutMs: e.QR_TIMEOUT_MS,
+    lease: {
+      enabled: storage === 'postgres' && e.SESSION_LEASE === 'on',
+      ttlMs: e.LEASE_TTL_MS,
+      owner: defaultLeaseOwner({ machineId: e.INSTANCE_ID ?? e.FLY_MACHINE_ID, hostname: hostname(), pid: process.pid }),
+    },
     notices,
   }
 }

@@ -39,6 +39,14 @@ export const errorCatalogue = {
     message: 'A pairing code can only be requested while the session waits for a link (status "qr"); retry when GET /api/whatsapp/status says so.',
   },
   SESSION_STOPPED: { status: 409, message: 'The session is stopping or stopped; create it again with POST /api/whatsapp/sessions.' },
+  SESSION_UNREADABLE: {
+    status: 409,
+    message: 'The stored session cannot be opened with this configuration (see details.reason: usually SESSION_ENCRYPTION_KEY); nothing was changed.',
+  },
+  LEASE_HELD_ELSEWHERE: {
+    status: 409,
+    message: 'Another instance holds this session (see lease in GET /api/whatsapp/status); call that instance, or stop it and this one takes over.',
+  },
   QR_NOT_READY: {
     status: 425,
     message: 'No QR code yet: the session is still connecting to WhatsApp. Retry after the number of seconds in Retry-After.',

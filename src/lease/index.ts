@@ -8,3 +8,4 @@ export { acquireFolderLock, SessionFolderLockedError, type FolderLock, type Fold
 export type {
   AcquireResult, HoldOptions, LeaseClock, LeaseManagerOptions, LeaseRole, LeaseRow, LeaseSql, LeaseState, LostReason,
 } from './types.js'
+export { createLeaseService, type LeaseService, type LeaseServiceOptions } from './service.js'

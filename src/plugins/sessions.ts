@@ -7,6 +7,7 @@ import { Gauge } from 'prom-client'
 import type { AppConfig } from '../config.js'
 import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../whatsapp/manager.js'
 import { SESSION_STATES } from '../whatsapp/session.js'
+import { registerLeaseGauges } from './lease-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +32,7 @@ export default fp<SessionsPluginOptions>(
       logger,
       metrics: app.metrics.sessions,
       openHandle,
+      ...(app.lease.manager ? { lease: app.lease.manager } : {}),
     })
     app.decorate('sessions', manager)
     new Gauge({
@@ -43,11 +45,12 @@ export default fp<SessionsPluginOptions>(
         for (const state of SESSION_STATES) this.set({ state }, counts[state])
       },
     })
+    registerLeaseGauges(app.metrics.registry, manager)
     // Fastify runs onClose hooks of later plugins first, so this runs before the store closes.
     app.addHook('onClose', async () => {
       await manager.stopAll()
     })
     if (startDefault) await manager.startDefault()
   },
-  { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics'] },
+  { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics', 'lease'] },
 )

@@ -7,6 +7,17 @@ export const SessionStateSchema = StringEnum(SESSION_STATES, {
   description: 'starting | qr (waiting for a scan) | connecting | open | reconnecting (backing off) | logged_out | replaced (another client took over; POST /reconnect to take it back) | stopped | standby',
 })
 
+export const LeaseStatusSchema = Nullable(
+  Type.Object({
+    role: StringEnum(['holder', 'standby', 'stopped'], { description: 'holder: this instance connects; standby: another one does (or nobody yet)' }),
+    owner: Type.String({ description: "This instance's lease owner id" }),
+    holder: Nullable(Type.String({ description: 'Who holds the lease (this instance when role is holder)' })),
+    fencingToken: Nullable(Type.Integer({ description: 'Increases on every takeover; keystore writes carry it' })),
+    expiresAt: NullableTimestamp,
+    takeovers: Type.Integer({ description: 'Times the lease changed hands (all instances)' }),
+  }, { description: 'The session lease (Postgres mode); null without one (file mode, SESSION_LEASE=off)' }),
+)
+
 export const StatusResponse = Type.Object(
   {
     clientId: Type.String(),
@@ -18,6 +29,7 @@ export const StatusResponse = Type.Object(
     reconnect: Type.Object({ attempt: Type.Integer(), nextRetryAt: NullableTimestamp }),
     qrAvailable: Type.Boolean(),
     startedAt: Timestamp,
+    lease: LeaseStatusSchema,
   },
   {
     examples: [
@@ -31,6 +43,7 @@ export const StatusResponse = Type.Object(
         reconnect: { attempt: 3, nextRetryAt: '2025-01-01T12:00:06.000Z' },
         qrAvailable: false,
         startedAt: '2025-01-01T11:59:50.000Z',
+        lease: { role: 'holder', owner: '148e21b7:612:9f2c01aa', holder: '148e21b7:612:9f2c01aa', fencingToken: 3, expiresAt: '2025-01-01T12:00:08.000Z', takeovers: 2 },
       },
     ],
   },
@@ -122,6 +135,25 @@ export const SessionInfoResponse = Type.Object(
     encryption: Type.Boolean(),
     uptimeSeconds: Type.Integer({ description: 'Since this session was started on this server' }),
     serverUptimeSeconds: Type.Integer(),
+    lease: Type.Object(
+      {
+        mode: StringEnum(['postgres', 'off', 'folder-lock'], {
+          description: 'postgres: one connection per session across instances; off: SESSION_LEASE=off; folder-lock: file mode (no lease across machines, folder locked locally)',
+        }),
+        description: Type.String(),
+        role: Nullable(StringEnum(['holder', 'standby', 'stopped'])),
+        owner: Nullable(Type.String({ description: "This instance's lease owner id" })),
+        holder: Nullable(Type.String()),
+        fencingToken: Nullable(Type.Integer()),
+        expiresAt: NullableTimestamp,
+        takeovers: Nullable(Type.Integer()),
+        acquisitions: Nullable(Type.Integer({ description: 'Times this instance acquired it' })),
+        losses: Nullable(Type.Integer({ description: 'Times this instance lost it without releasing' })),
+        ttlMs: Nullable(Type.Integer()),
+        lockFile: Nullable(Type.String({ description: 'File mode: the session folder lock (holds the owner pid)' })),
+        lastError: Nullable(Type.String()),
+      },
+    ),
   },
   {
     examples: [
@@ -136,6 +168,11 @@ export const SessionInfoResponse = Type.Object(
         encryption: true,
         uptimeSeconds: 3600,
         serverUptimeSeconds: 3605,
+        lease: {
+          mode: 'postgres', description: 'Each session connects only while this instance holds its lease in Postgres (ttl 10000 ms); other instances wait in standby and take over when it is released or expires.',
+          role: 'holder', owner: '148e21b7:612:9f2c01aa', holder: '148e21b7:612:9f2c01aa', fencingToken: 3,
+          expiresAt: '2025-01-01T12:00:08.000Z', takeovers: 2, acquisitions: 1, losses: 0, ttlMs: 10000, lockFile: null, lastError: null,
+        },
       },
     ],
   },

@@ -11,6 +11,8 @@ export type SessionErrorCode =
   | 'SEND_FAILED'
   | 'INVALID_PHONE'
   | 'INVALID_CLIENT_ID'
+  | 'LEASE_HELD_ELSEWHERE'
+  | 'SESSION_UNREADABLE'
 
 export class SessionError extends Error {
   constructor(

@@ -3,9 +3,10 @@
 // shutdown can reach every socket.
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
-import type { AuthStateHandle, SessionStore } from '../keystore/types.js'
+import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/types.js'
+import type { LeaseManager } from '../lease/index.js'
 import { SessionError } from './errors.js'
-import { Session, SESSION_STATES, type SessionState } from './session.js'
+import { isFatalStoreError, Session, SESSION_STATES, type SessionLeaseHandlers, type SessionState } from './session.js'
 
 export const CLIENT_ID_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$'
 const CLIENT_ID = new RegExp(CLIENT_ID_PATTERN)
@@ -26,7 +27,12 @@ export interface SessionManagerOptions {
    * Opens a session's stored state. Default: store.open(clientId). The seam for the session lease:
    * acquire the lease first and pass its fencing token (store.open(clientId, { fencingToken })).
    */
-  openHandle?: (clientId: string) => Promise<AuthStateHandle>
+  openHandle?: (clientId: string, options: OpenOptions) => Promise<AuthStateHandle>
+  /**
+   * The session lease (Postgres mode, SESSION_LEASE=on): each session holds its client id's lease
+   * before connecting and opens the store under its fencing token. Absent: sessions connect at once.
+   */
+  lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner'>
 }
 
 export function assertClientId(clientId: string): void {
@@ -35,8 +41,8 @@ export function assertClientId(clientId: string): void {
   }
 }
 
-export function createSessionManager({ store, config, logger, metrics = {}, openHandle }: SessionManagerOptions) {
-  const open = openHandle ?? ((clientId: string) => store.open(clientId))
+export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease }: SessionManagerOptions) {
+  const open = openHandle ?? ((clientId: string, options: OpenOptions) => store.open(clientId, options))
   const sessions = new Map<string, Session>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
@@ -58,7 +64,8 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
     const session = new Session({
       clientId,
-      openHandle: () => open(clientId),
+      openHandle: (options) => open(clientId, options),
+      ...(lease ? { lease: (handlers: SessionLeaseHandlers) => lease.hold(clientId, handlers) } : {}),
       logger,
       reconnect: config.reconnect,
       qrTimeoutMs: config.qrTimeoutMs,
@@ -73,6 +80,8 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       await session.start()
     } catch (err) {
       sessions.delete(clientId)
+      await session.stop()
+      if (isFatalStoreError(err)) throw new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
       throw err
     }
     return session
@@ -82,6 +91,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   async function remove(clientId: string): Promise<{ wasRunning: boolean; hadStoredData: boolean }> {
     assertClientId(clientId)
     const session = sessions.get(clientId)
+    // In standby another instance runs this account: deleting its stored keys would break it.
+    session?.assertLeaseHolder()
+    if (!session && lease) await assertNotHeldElsewhere(clientId)
     if (session) {
       await session.logout()
       sessions.delete(clientId)
@@ -92,6 +104,18 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     }
     log.info({ clientId, wasRunning: Boolean(session), hadStoredData }, 'session deleted')
     return { wasRunning: Boolean(session), hadStoredData }
+  }
+
+  /** A session no instance runs here may still run on another one: its live lease says so. */
+  async function assertNotHeldElsewhere(clientId: string): Promise<void> {
+    const row = await lease?.read(clientId)
+    if (row?.live && row.owner !== lease?.owner) {
+      throw new SessionError(
+        'LEASE_HELD_ELSEWHERE',
+        `Instance ${row.owner} runs session "${clientId}" (lease until ${row.expiresAt.toISOString()}); delete it there.`,
+        { lease: { holder: row.owner, fencingToken: row.fencingToken, expiresAt: row.expiresAt.toISOString() } },
+      )
+    }
   }
 
   async function sendText(clientId: string, to: string, text: string) {
@@ -138,6 +162,8 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     get,
     list: () => [...sessions.values()],
     isRunning: (clientId: string) => sessions.has(clientId),
+    /** Whether the session may be deleted here: throws LEASE_HELD_ELSEWHERE when another instance runs it. */
+    assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,
     startDefault: () => create(config.clientId),
     delete: remove,

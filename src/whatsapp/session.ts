@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events'
 import makeWASocket, { Browsers, DisconnectReason, type WASocket } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
-import type { AuthStateHandle, StoreHealth } from '../keystore/types.js'
+import type { AuthStateHandle, OpenOptions, StoreHealth } from '../keystore/types.js'
+import type { LeaseState, LostReason } from '../lease/types.js'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
 import { SessionError } from './errors.js'
 import { normalisePhone, toJid } from './jid.js'
@@ -30,12 +31,41 @@ export interface SessionStatusSnapshot {
   reconnect: { attempt: number; nextRetryAt: string | null }
   qrAvailable: boolean
   startedAt: string
+  /** The session lease (Postgres mode), null without one. In standby: who holds it and until when. */
+  lease: SessionLeaseStatus | null
+}
+
+export interface SessionLeaseStatus {
+  role: LeaseState['role']
+  /** This instance's owner id. */
+  owner: string
+  holder: string | null
+  fencingToken: number | null
+  expiresAt: string | null
+  takeovers: number
+}
+
+/** The part of a LeaseHolder (src/lease) a session drives: start, stop (releasing), read its state. */
+export interface SessionLease {
+  start(): void
+  stop(options?: { release?: boolean }): Promise<boolean>
+  readonly state: LeaseState
+}
+
+export interface SessionLeaseHandlers {
+  onAcquired(info: { fencingToken: number }): Promise<void>
+  onLost(info: { fencingToken: number; reason: LostReason }): Promise<void>
 }
 
 export interface SessionOptions {
   clientId: string
-  /** Opens (or re-opens after a logout wipe) the stored auth state: SessionStore.open(clientId). */
-  openHandle: () => Promise<AuthStateHandle>
+  /** Opens (or re-opens after a logout wipe) the stored auth state: SessionStore.open(clientId, options). */
+  openHandle: (options: OpenOptions) => Promise<AuthStateHandle>
+  /**
+   * The session lease (Postgres mode): the session stays in standby until onAcquired, opens the store
+   * under the fencing token, and closes its socket on onLost. Without it the session connects at once.
+   */
+  lease?: (handlers: SessionLeaseHandlers) => SessionLease
   logger: Logger
   reconnect: BackoffOptions
   qrTimeoutMs: number
@@ -58,6 +88,19 @@ export interface SessionEvents {
 /** 515 normally comes once, right after a pairing; more in a row means something else is wrong. */
 const MAX_IMMEDIATE_RESTARTS = 3
 const LOGOUT_TIMEOUT_MS = 5_000
+
+/**
+ * Store errors that no retry can fix (the key or the schema is wrong): the session stops and says so,
+ * and nothing stored is touched. Codes from src/keystore/crypto.ts and src/db/schema.ts.
+ */
+const FATAL_STORE_ERRORS = new Set([
+  'WRONG_ENCRYPTION_KEY', 'ENCRYPTION_KEY_REQUIRED', 'SESSION_NOT_ENCRYPTED', 'INVALID_ENCRYPTION_KEY', 'SCHEMA_NOT_CURRENT',
+])
+
+export function isFatalStoreError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code
+  return err instanceof Error && typeof code === 'string' && FATAL_STORE_ERRORS.has(code)
+}
 
 function closeCode(error: unknown): number | null {
   if (typeof error !== 'object' || error === null || !('output' in error)) return null
@@ -92,6 +135,11 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The logged-out wipe in progress: a forced reconnect waits for it instead of racing it for the store. */
   #wiping: Promise<void> | null = null
   #stopping: Promise<void> | null = null
+  #lease: SessionLease | null = null
+  /** The fencing token the store is opened under while we hold the lease; null in standby. */
+  #fencingToken: number | null = null
+  /** Lease callbacks run one after the other (the holder does not await onAcquired). */
+  #leaseQueue: Promise<void> = Promise.resolve()
 
   constructor(options: SessionOptions) {
     super()
@@ -108,11 +156,60 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.#state
   }
 
-  /** Opens the stored auth state and the first socket. Resolves once the socket is created, not open. */
+  /**
+   * Opens the stored auth state and the first socket; resolves once the socket is created, not open.
+   * With a lease: starts in standby and connects once the lease is held (resolves at once).
+   */
   async start(): Promise<void> {
     if (this.#lifetime.signal.aborted) throw new SessionError('SESSION_STOPPED', 'The session was stopped.')
-    if (this.#sock || this.#handle) return
-    await this.#track(this.#connectSafely())
+    if (this.#sock || this.#handle || this.#lease) return
+    if (this.#opts.lease) {
+      this.#setState('standby')
+      this.#lease = this.#opts.lease({
+        onAcquired: ({ fencingToken }) => this.#leaseStep(() => this.#onLeaseAcquired(fencingToken)),
+        onLost: ({ fencingToken, reason }) => this.#leaseStep(() => this.#onLeaseLost(fencingToken, reason)),
+      })
+      this.#lease.start()
+      return
+    }
+    await this.#track(this.#connectSafely({ rethrowFatal: true }))
+  }
+
+  /** Whether this instance may connect: always without a lease, else only while holding it. */
+  get #mayConnect(): boolean {
+    return !this.#opts.lease || this.#fencingToken !== null
+  }
+
+  #leaseStep(step: () => Promise<void>): Promise<void> {
+    const run = this.#leaseQueue.then(step).catch((err: unknown) => this.#log.error({ err }, 'session lease step failed'))
+    this.#leaseQueue = run
+    return this.#track(run)
+  }
+
+  async #onLeaseAcquired(fencingToken: number): Promise<void> {
+    if (this.#lifetime.signal.aborted) return
+    this.#fencingToken = fencingToken
+    this.#attempt = 0
+    this.#restarts = 0
+    this.#log.info({ fencingToken }, 'session lease held: connecting')
+    this.#setState('connecting')
+    await this.#connectSafely()
+  }
+
+  /** The lease can no longer be renewed (or another instance took it): close the socket before it expires. */
+  async #onLeaseLost(fencingToken: number, reason: LostReason): Promise<void> {
+    this.#fencingToken = null
+    this.#log.warn({ fencingToken, reason }, 'session lease lost: closing the WhatsApp connection')
+    this.#clearRetry()
+    await this.#dropSocket()
+    if (this.#wiping) await this.#wiping.catch(() => undefined)
+    this.#account = null
+    this.#connectedSince = null
+    const handle = this.#handle
+    this.#handle = null
+    // Flushes under the old token (still valid: onLost runs before the lease can expire).
+    if (handle) await handle.close().catch((err: unknown) => this.#log.warn({ err }, 'flushing the session store failed'))
+    if (!this.#lifetime.signal.aborted) this.#setState('standby')
   }
 
   /** Stops for good: cancels the reconnect timer, closes the socket, awaits in-flight work, flushes the store. */
@@ -124,6 +221,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Forces a fresh socket now (cancelling any backoff wait). Concurrent calls share one attempt. */
   reconnect(): Promise<void> {
     if (this.#lifetime.signal.aborted) return Promise.reject(new SessionError('SESSION_STOPPED', 'The session was stopped.'))
+    if (!this.#mayConnect) return Promise.reject(this.#standbyError())
     this.#reconnecting ??= this.#track(
       (async () => {
         if (this.#wiping) await this.#wiping
@@ -150,7 +248,42 @@ export class Session extends EventEmitter<SessionEvents> {
       reconnect: { attempt: this.#attempt, nextRetryAt: this.#nextRetryAt?.toISOString() ?? null },
       qrAvailable: this.qr() !== null,
       startedAt: this.#startedAt.toISOString(),
+      lease: this.leaseStatus(),
     }
+  }
+
+  leaseStatus(): SessionLeaseStatus | null {
+    if (!this.#lease) return null
+    const s = this.#lease.state
+    return {
+      role: s.role,
+      owner: s.owner,
+      holder: s.holder,
+      fencingToken: s.fencingToken,
+      expiresAt: s.expiresAt?.toISOString() ?? null,
+      takeovers: s.takeovers,
+    }
+  }
+
+  /** The raw lease state (metrics, session-info), null without a lease. */
+  leaseState(): LeaseState | null {
+    return this.#lease?.state ?? null
+  }
+
+  #standbyError(): SessionError {
+    const lease = this.leaseStatus()
+    return new SessionError(
+      'LEASE_HELD_ELSEWHERE',
+      lease?.holder
+        ? `Instance ${lease.holder} holds this session until ${lease.expiresAt ?? 'its lease expires'}; use that instance, or stop it and this one takes over.`
+        : 'This instance is waiting for the session lease (another instance holds it or the database is unreachable).',
+      { lease },
+    )
+  }
+
+  /** Refuses operations that would touch WhatsApp or the stored session while another instance holds it. */
+  assertLeaseHolder(): void {
+    if (!this.#mayConnect) throw this.#standbyError()
   }
 
   /** The current QR while it is valid, else null. */
@@ -228,6 +361,9 @@ export class Session extends EventEmitter<SessionEvents> {
     const handle = this.#handle
     this.#handle = null
     if (handle) await handle.close().catch((err: unknown) => this.#log.error({ err }, 'flushing the session store failed'))
+    // Hand-over: socket closed and keys flushed, so the next instance may connect at once.
+    if (this.#lease) await this.#lease.stop({ release: true }).catch((err: unknown) => this.#log.warn({ err }, 'releasing the session lease failed'))
+    this.#fencingToken = null
     this.#setState('stopped')
   }
 
@@ -260,12 +396,24 @@ export class Session extends EventEmitter<SessionEvents> {
     if (sock) await sock.end(undefined).catch(() => undefined)
   }
 
-  /** connect() with failures (store unreadable, socket construction) turned into a backoff retry. */
-  async #connectSafely(): Promise<void> {
+  /**
+   * connect() with failures (store unreachable, socket construction) turned into a backoff retry. A
+   * fatal store error (wrong encryption key, schema not migrated) stops the session instead, and
+   * start() rethrows it so the server refuses to start with that sentence.
+   */
+  async #connectSafely(options: { rethrowFatal?: boolean } = {}): Promise<void> {
     try {
       await this.#connect()
     } catch (err) {
       if (this.#lifetime.signal.aborted) return
+      if (isFatalStoreError(err)) {
+        this.#log.error({ code: err.code, reason: err.message }, 'the stored session cannot be opened; session stopped')
+        this.#lastDisconnect = { code: null, reason: err.message, at: new Date().toISOString() }
+        if (options.rethrowFatal) throw err
+        // Not awaited: stop() drains pending work, which includes this very step.
+        void this.stop()
+        return
+      }
       this.#log.error({ err }, 'could not start the WhatsApp socket; retrying')
       this.#lastDisconnect = { code: null, reason: 'socket could not start', at: new Date().toISOString() }
       this.#scheduleReconnect()
@@ -273,9 +421,15 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async #connect(): Promise<void> {
-    if (this.#lifetime.signal.aborted) return
-    if (!this.#handle) this.#handle = await this.#opts.openHandle()
-    if (this.#lifetime.signal.aborted) return
+    if (this.#lifetime.signal.aborted || !this.#mayConnect) return
+    if (!this.#handle) {
+      const opened = await this.#opts.openHandle(this.#fencingToken === null ? {} : { fencingToken: this.#fencingToken })
+      if (this.#lifetime.signal.aborted || !this.#mayConnect) {
+        await opened.close().catch(() => undefined)
+        return
+      }
+      this.#handle = opened
+    }
     const handle = this.#handle
     if (!handle.state.creds.me) this.#linking = true
     const gen = ++this.#gen
@@ -333,7 +487,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#connectedSince = null
     this.#gen++
     this.emit('disconnect', info)
-    if (this.#lifetime.signal.aborted) return
+    if (this.#lifetime.signal.aborted || !this.#mayConnect) return
     this.#log.warn({ code, reason: info.reason }, 'WhatsApp connection closed')
 
     if (code === DisconnectReason.restartRequired && this.#restarts < MAX_IMMEDIATE_RESTARTS) {
@@ -372,7 +526,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   #scheduleReconnect(): void {
-    if (this.#lifetime.signal.aborted) return
+    if (this.#lifetime.signal.aborted || !this.#mayConnect) return
     this.#clearRetry()
     const delay = backoffDelay(this.#attempt, this.#opts.reconnect, this.#opts.random)
     this.#attempt++

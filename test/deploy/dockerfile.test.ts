@@ -40,7 +40,7 @@ t.test('.dockerignore keeps secrets, local state and build output out of the con
 })
 
 t.test('the entrypoint hands the session folder to node and drops root', async (t) => {
-  const script = `${root}deploy/docker-entrypoint.sh`
+  const script = `${root}scripts/docker-entrypoint.sh`
   t.ok(((await stat(script)).mode & 0o111) !== 0, 'executable')
   const text = await readFile(script, 'utf8')
   t.match(text, /chown -R node:node "\$session_path"/)

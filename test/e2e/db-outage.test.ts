@@ -54,7 +54,10 @@ t.test('a database outage: send and receive degraded, catch up, restart from the
   // Faster outage probes than production's defaults (1 s doubling to 15 s) keep the file short.
   const database = { connectTimeout: 2, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 3000 } }
 
-  const first = await startApp(t, { fake, sessionPath, databaseUrl: proxy.url(db.url), database })
+  // SESSION_LEASE=off: this is the single-instance promise (stay connected on the mirror however long
+  // the outage lasts). With the lease on, an outage longer than the lease's safety deadline closes the
+  // socket instead: test/e2e/lease-outage.test.ts.
+  const first = await startApp(t, { fake, sessionPath, databaseUrl: proxy.url(db.url), database, env: { SESSION_LEASE: 'off' } })
   await pairByQr(first.app, fake)
   await poll('812 pre-keys in Postgres', async () => (await storedInDb(db.sql)).keys['pre-key'] === 812)
   const healthy = await sessionInfo(first.app)

@@ -18,11 +18,28 @@ import {
   SessionInfoResponse,
   StatusResponse,
 } from '../../schemas/whatsapp.js'
+import type { LeaseState } from '../../lease/index.js'
 import { cleanupLocalFiles } from '../../whatsapp/cleanup.js'
 import { clientIdOf, emptyBodyIsObject } from '../hooks.js'
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const tags = ['whatsapp']
+  /** The lease part of session-info: how this server guards the session, and the session's lease state. */
+  const leaseInfo = (state: LeaseState | null) => ({
+    mode: app.lease.info.mode,
+    description: app.lease.info.description,
+    role: state?.role ?? null,
+    owner: app.lease.info.owner,
+    holder: state?.holder ?? null,
+    fencingToken: state?.fencingToken ?? null,
+    expiresAt: state?.expiresAt?.toISOString() ?? null,
+    takeovers: state?.takeovers ?? null,
+    acquisitions: state?.acquisitions ?? null,
+    losses: state?.losses ?? null,
+    ttlMs: app.lease.info.ttlMs,
+    lockFile: app.lease.info.lockFile,
+    lastError: state?.lastError ?? null,
+  })
   const sessionOf = (request: Parameters<typeof clientIdOf>[0]) =>
     app.sessions.get(clientIdOf(request, app.sessions.defaultClientId))
 
@@ -54,7 +71,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
             'text/plain': { schema: Type.String() },
           },
         },
-        ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'QR_NOT_READY'),
+        ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'QR_NOT_READY', 'LEASE_HELD_ELSEWHERE'),
       },
     },
   }, async (request, reply) => {
@@ -65,9 +82,18 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       const status = session.status()
       const retryAt = status.reconnect.nextRetryAt ? Date.parse(status.reconnect.nextRetryAt) : Date.now() + 2000
       const retryAfter = Math.min(60, Math.max(1, Math.ceil((retryAt - Date.now()) / 1000)))
+      const holder = status.lease?.holder
+      if (status.state === 'standby' && holder && holder !== status.lease?.owner) {
+        throw new ApiError('LEASE_HELD_ELSEWHERE', {
+          message: `No QR here: instance ${holder} runs this session; ask that instance (or stop it and retry here).`,
+          details: { state: status.state, lease: status.lease },
+        })
+      }
       const message = status.state === 'replaced'
         ? 'No QR: another connection replaced this session. POST /api/whatsapp/reconnect to take it back, then retry.'
-        : undefined
+        : status.state === 'standby'
+          ? 'No QR yet: this instance is taking the session lease (if it stays so, the database is unreachable). Retry after Retry-After seconds.'
+          : undefined
       throw new ApiError('QR_NOT_READY', { message, details: { state: status.state }, headers: { 'retry-after': String(retryAfter) } })
     }
     const { format = 'json' } = request.query as QrQuery
@@ -136,6 +162,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       encryption: storage?.encryption ?? Boolean(app.config.encryptionKey),
       uptimeSeconds: session.uptimeSeconds,
       serverUptimeSeconds: Math.round(process.uptime()),
+      lease: leaseInfo(session.leaseState()),
     }
   })
 
@@ -147,7 +174,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       description: 'Also takes a "replaced" session back from the other connection.',
       querystring: ClientIdQuery,
       body: ClientIdBody,
-      response: { 200: ReconnectResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'SESSION_STOPPED') },
+      response: { 200: ReconnectResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'SESSION_STOPPED', 'LEASE_HELD_ELSEWHERE') },
     },
   }, async (request) => {
     const session = sessionOf(request)

@@ -47,7 +47,7 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
       tags,
       summary: 'Start another session (another WhatsApp account) on this server',
       body: CreateSessionBody,
-      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED') },
+      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE') },
     },
   }, async (request, reply) => {
     const { clientId } = request.body as CreateSessionBody
@@ -61,7 +61,7 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
       tags,
       summary: 'Log a session out (when connected), stop it and delete its stored data',
       params: ClientIdParams,
-      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND') },
+      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE') },
     },
   }, async (request) => {
     const { clientId } = request.params as ClientIdParams
