@@ -1,0 +1,116 @@
+// The server as a real child process (what `npm start` runs, via tsx, plus the test preload that
+// trusts the fake's certificate root), for tests that need two instances or a kill -9.
+// Every child is killed (SIGKILL) at teardown if the test did not stop it.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { Teardown } from './harness.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface ChildServer {
+  name: string
+  baseUrl: string
+  child: ChildProcess
+  /** stdout/stderr lines (JSON logs at LOG_LEVEL). */
+  lines: string[]
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  get(path: string): Promise<{ status: number; body: any }>
+  post(path: string, body?: unknown): Promise<{ status: number; body: any }>
+  kill(signal: NodeJS.Signals): void
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export async function spawnServer(t: Teardown, o: { name: string; env: Record<string, string> }): Promise<ChildServer> {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './test/fake-whatsapp/preload.ts', 'src/server.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        RECONNECT_BASE_MS: '300',
+        RECONNECT_MAX_MS: '2000',
+        RATE_LIMIT_MAX: '100000',
+        ...o.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  const lines: string[] = []
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  const baseUrl = `http://127.0.0.1:${port}`
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+  const server: ChildServer = {
+    name: o.name,
+    baseUrl,
+    child,
+    lines,
+    exited,
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body ?? {}),
+    kill: (signal) => { child.kill(signal) },
+  }
+  // Up when /health answers (or fail with what it printed).
+  const until = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server ${o.name} exited (${child.exitCode}) at start:\n${lines.join('\n')}`)
+    try {
+      if ((await server.get('/health')).status === 200) return server
+    } catch { /* not listening yet */ }
+    if (Date.now() > until) throw new Error(`server ${o.name} did not answer /health in 30 s:\n${lines.join('\n')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Polls GET /api/whatsapp/status of a child until `state`; returns the status body. */
+export async function waitForChildState(server: ChildServer, state: string, timeoutMs = 20_000): Promise<any> {
+  const until = Date.now() + timeoutMs
+  let last: any = null
+  for (;;) {
+    try {
+      const res = await server.get('/api/whatsapp/status')
+      last = res.body
+      if (res.status === 200 && res.body.state === state) return res.body
+    } catch { /* restarting */ }
+    if (Date.now() > until) throw new Error(`server ${server.name} not ${state} after ${timeoutMs} ms (last: ${JSON.stringify(last)})`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/** Log lines in which Baileys reports a message it could not decrypt. */
+export const childDecryptFailures = (server: ChildServer): string[] =>
+  server.lines.filter((l) => /failed to decrypt|Bad MAC|No session/i.test(l))
