@@ -1,0 +1,81 @@
+// End to end, the lease during a database outage (SESSION_LEASE on, the default): the holder cannot
+// renew, so it closes its WhatsApp socket before the lease could expire (no other instance can then
+// find it "expired" while this one still talks to WhatsApp). Writes made before the socket closed are
+// in the mirror. When the database returns, it takes the lease again, reconnects with the same keys,
+// and the messages queued meanwhile decrypt.
+import t from 'tap'
+import { createTcpProxy } from '../helpers/tcp-proxy.js'
+import { ADMIN_URL } from '../helpers/db.js'
+import {
+  BOB,
+  contactWritesAndAppDecrypts,
+  decryptFailures,
+  getJson,
+  migratedDatabase,
+  pairByQr,
+  poll,
+  prepareProcess,
+  receivedText,
+  send,
+  startApp,
+  startFake,
+  tempDir,
+  waitForState,
+} from './harness.js'
+
+const enforced = prepareProcess()
+
+interface Info { state: string; lease: { role: string | null; fencingToken: number | null; losses: number | null; acquisitions: number | null; mode: string } }
+
+t.test('database outage with the lease on: the socket closes before the lease expires, then comes back', async (t) => {
+  t.ok(enforced, 'signature verification enforced')
+  const fake = await startFake(t, { lidOnFirstLookupOnly: true })
+  fake.addContact(BOB)
+  const db = await migratedDatabase(t)
+  const admin = new URL(ADMIN_URL)
+  const proxy = await createTcpProxy({ target: { host: admin.hostname, port: Number(admin.port || 5432) } })
+  t.teardown(() => proxy.close())
+  const sessionPath = await tempDir(t)
+  const database = { connectTimeout: 1, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 2000 } }
+  const ttlMs = 3000
+
+  const { app, logs } = await startApp(t, {
+    fake, sessionPath, databaseUrl: proxy.url(db.url), database, env: { LEASE_TTL_MS: String(ttlMs) },
+  })
+  await pairByQr(app, fake)
+  const info = async () => (await getJson<Info>(app, '/api/whatsapp/session-info')).body
+  const healthy = await info()
+  t.match(healthy.lease, { mode: 'postgres', role: 'holder', losses: 0 }, 'holding the lease')
+  const firstToken = healthy.lease.fencingToken as number
+  t.equal((await send(app, BOB.pn, 'before the outage')).status, 200)
+  await receivedText(fake, 'before the outage')
+
+  proxy.cut()
+  const cutAt = Date.now()
+  await waitForState(app, 'standby', ttlMs * 3)
+  const closedAfter = Date.now() - cutAt
+  t.ok(closedAfter < ttlMs, `standby ${closedAfter} ms after the cut: before the ${ttlMs} ms lease could expire`)
+  await fake.waitFor(() => fake.liveConnections() === 0 || undefined, 5_000)
+  t.equal(fake.liveConnections(), 0, 'the WhatsApp socket is closed')
+  const during = await info()
+  t.match(during.lease, { role: 'standby', losses: 1 }, 'session-info counts the loss')
+  const queued = await fake.contactSend(BOB.pn, 'while nobody is connected')
+  t.equal(queued.type, 'queued', 'the fake queues it for the next login')
+  t.equal((await send(app, BOB.pn, 'refused')).status, 409, 'send answers 409 in standby')
+
+  proxy.restore()
+  await waitForState(app, 'open', 20_000)
+  const back = await info()
+  // Nobody else took it meanwhile, so the token may stay (it increases only when the lease changes hands).
+  t.match(back.lease, { role: 'holder', losses: 1 }, 'the lease is held again')
+  t.ok((back.lease.fencingToken as number) >= firstToken, `under token ${back.lease.fencingToken} (was ${firstToken})`)
+  await poll('the queued message decrypted', () => fake.receipts().find((r) => r.id === queued.id))
+  t.not(fake.receipts().find((r) => r.id === queued.id)?.type, 'retry', 'the message queued during the outage decrypts')
+  const reply = await contactWritesAndAppDecrypts(fake, BOB.pn, 'after the outage')
+  t.not(reply.receipt.type, 'retry')
+  t.equal((await send(app, BOB.pn, 'after the outage, from the app')).status, 200)
+  t.equal((await receivedText(fake, 'after the outage, from the app')).type, 'msg', 'same Signal session as before the outage')
+  t.equal(fake.maxConcurrentConnections(), 1)
+  t.same(decryptFailures(logs), [], 'no decrypt failure')
+  t.same(fake.errors(), { internal: [], decrypt: [], unhandledIqs: [] })
+})
