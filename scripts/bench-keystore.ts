@@ -13,7 +13,7 @@
 //
 // Pairing (timed on its own, the "812 pre-keys" column): one set of 812 pre-keys, then 2 saveCreds and
 // an untimed warm-up (every contact's sessions and tctoken, every group's sender keys, one ~80 KB
-// app-state-sync-version per stream). Then --ops operations (default 400), each a sequence of key calls
+// app-state-sync-version per stream). Then --ops operations (default 500), each a sequence of key calls
 // as Baileys makes them, drawn from a seeded mix; mostly 1-2 ids per call:
 //   40% send 1:1            get session [2 devices], get tctoken, set session (2 ids)
 //   25% inbound message     get session, set session (1 id)

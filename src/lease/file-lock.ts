@@ -4,7 +4,7 @@
 // A lock is stale, and taken over, when on this host its pid is dead, was reused by another process
 // (different start time) or the host rebooted; a lock from another hostname (shared volume) is
 // stale once its holder stopped refreshing its mtime for staleAfterMs.
-import { open, readFile, rm, stat, utimes } from 'node:fs/promises'
+import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
@@ -118,9 +118,10 @@ async function readLock(path: string): Promise<{ text: string; ageMs: number } |
 
 /**
  * Takes the folder's lock or throws SessionFolderLockedError naming the pid that holds it.
- * The folder must exist. Two processes racing for a stale lock serialise on `.lock.takeover`.
+ * Creates the folder (0700) if missing. Two processes racing for a stale lock serialise on `.lock.takeover`.
  */
 export async function acquireFolderLock(folder: string, options: FolderLockOptions = {}): Promise<FolderLock> {
+  await mkdir(folder, { recursive: true, mode: 0o700 })
   const path = join(folder, LOCK_FILE)
   const takeoverPath = `${path}.takeover`
   const staleAfterMs = options.staleAfterMs ?? 60_000

@@ -7,7 +7,7 @@
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
-import { acquireFolderLock, createLeaseService, type FolderLock, type LeaseManager } from '../lease/index.js'
+import { acquireFolderLock, createLeaseService, SessionFolderLockedError, type FolderLock, type LeaseManager } from '../lease/index.js'
 
 export interface LeaseInfo {
   /** postgres: sessions hold a lease row; off: SESSION_LEASE=off; folder-lock: file mode. */
@@ -66,7 +66,7 @@ export default fp<LeasePluginOptions>(
       lock = await acquireFolderLock(config.sessionPath, { logger: logger.child({ component: 'lease' }) })
     } catch (err) {
       // SessionFolderLockedError names the pid; start-up fails with that sentence.
-      app.log.error({ err }, 'the session folder is in use by another process')
+      if (err instanceof SessionFolderLockedError) app.log.error({ lockPath: err.lockPath, holderPid: err.holder?.pid }, 'the session folder is in use by another process')
       throw err
     }
     app.decorate('lease', {

@@ -114,3 +114,12 @@ export async function waitForChildState(server: ChildServer, state: string, time
 /** Log lines in which Baileys reports a message it could not decrypt. */
 export const childDecryptFailures = (server: ChildServer): string[] =>
   server.lines.filter((l) => /failed to decrypt|Bad MAC|No session/i.test(l))
+
+/** Polls GET /api/whatsapp/qr of a child until it answers 200; returns the QR string. */
+export async function readChildQr(server: ChildServer, timeoutMs = 20_000): Promise<string> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    const res = await server.get('/api/whatsapp/qr')
+    if (res.status === 200) return res.body.qr as string
+  }
+  throw new Error(`no QR from ${server.name} in ${timeoutMs} ms`)
+}

@@ -6,7 +6,7 @@
 // whose message was acknowledged writes again: the app must decrypt it with the stored session.
 import t from 'tap'
 import { rm } from 'node:fs/promises'
-import { spawnServer, waitForChildState } from './child-server.js'
+import { readChildQr, spawnServer, waitForChildState } from './child-server.js'
 import { CLIENT_ID, migratedDatabase, poll, prepareProcess, startFake, storedInDb, tempDir } from './harness.js'
 
 const enforced = prepareProcess()
@@ -25,13 +25,7 @@ t.test('kill -9 while keys are being written: every acknowledged write survives'
   const env = { DATABASE_URL: db.url, SESSION_PATH: sessionPath, CLIENT_ID, WA_WS_URL: fake.url }
 
   const first = await spawnServer(t, { name: 'first', env })
-  const qr = await (async () => {
-    for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      const res = await first.get('/api/whatsapp/qr')
-      if (res.status === 200) return res.body.qr as string
-    }
-    throw new Error('no QR')
-  })()
+  const qr = await readChildQr(first)
   await fake.scanQR(qr)
   await waitForChildState(first, 'open')
   await poll('812 pre-keys in Postgres', async () => (await storedInDb(db.sql)).keys['pre-key'] === 812)

@@ -5,7 +5,7 @@
 // fencing token is rejected and lands nowhere; the conversation goes on without a decryption failure.
 import t from 'tap'
 import { createSessionStore, StaleFencingTokenError } from '../../src/keystore/index.js'
-import { childDecryptFailures, spawnServer, waitForChildState, type ChildServer } from './child-server.js'
+import { childDecryptFailures, readChildQr, spawnServer, waitForChildState, type ChildServer } from './child-server.js'
 import {
   ACCOUNT_PN,
   BOB,
@@ -44,13 +44,7 @@ t.test('one socket per session across two instances: hand-over, crash takeover, 
 
   // A starts alone, takes the lease and pairs.
   const a = await spawnServer(t, { name: 'a', env: await envOf('a') })
-  const qr = await (async () => {
-    for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      const res = await a.get('/api/whatsapp/qr')
-      if (res.status === 200) return res.body.qr as string
-    }
-    throw new Error('no QR from a')
-  })()
+  const qr = await readChildQr(a)
   await fake.scanQR(qr)
   const aOpen = await waitForChildState(a, 'open')
   t.equal(aOpen.account?.jid, `${ACCOUNT_PN}:7@s.whatsapp.net`, 'a is open')

@@ -66,7 +66,7 @@ t.test('database outage with the lease on: the socket closes before the lease ex
   proxy.restore()
   await waitForState(app, 'open', 20_000)
   const back = await info()
-  // Nobody else took it meanwhile, so the token may stay (it increases only when the lease changes hands).
+  // Re-taking our own lease while it is still live keeps the token; after an expiry it increases.
   t.match(back.lease, { role: 'holder', losses: 1 }, 'the lease is held again')
   t.ok((back.lease.fencingToken as number) >= firstToken, `under token ${back.lease.fencingToken} (was ${firstToken})`)
   await poll('the queued message decrypted', () => fake.receipts().find((r) => r.id === queued.id))
