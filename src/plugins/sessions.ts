@@ -1,4 +1,5 @@
-// The session manager as the `sessions` decorator. The default session (CLIENT_ID) starts at boot;
+// The session manager as the `sessions` decorator. The default session (CLIENT_ID) starts at boot, and
+// so does every other stored session that is linked (status active);
 // on close every session stops (reconnect timers cancelled, sockets closed, writes flushed) before the
 // store plugin's onClose closes the store.
 import fp from 'fastify-plugin'
@@ -50,7 +51,10 @@ export default fp<SessionsPluginOptions>(
     app.addHook('onClose', async () => {
       await manager.stopAll()
     })
-    if (startDefault) await manager.startDefault()
+    if (startDefault) {
+      await manager.startDefault()
+      await manager.resumeStored()
+    }
   },
   { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics', 'lease'] },
 )

@@ -147,6 +147,33 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return counts
   }
 
+  /**
+   * Starts every stored session that was linked and not logged out ('active'), besides the default one,
+   * so a restart or redeploy brings all accounts back. Failures are logged per session, never thrown:
+   * one unreadable session must not keep the others (or the server) down.
+   */
+  async function resumeStored(): Promise<string[]> {
+    let stored
+    try {
+      stored = await store.list()
+    } catch (err) {
+      log.warn({ err }, 'could not list stored sessions to resume; only the default session runs')
+      return []
+    }
+    const resumed: string[] = []
+    for (const s of stored) {
+      if (s.status !== 'active' || sessions.has(s.clientId) || closed) continue
+      try {
+        await create(s.clientId)
+        resumed.push(s.clientId)
+      } catch (err) {
+        log.error({ err, clientId: s.clientId }, 'could not resume a stored session')
+      }
+    }
+    if (resumed.length > 0) log.info({ resumed }, 'stored sessions resumed')
+    return resumed
+  }
+
   /** Stops every session (sockets closed, timers cancelled, stores flushed). The manager accepts no new ones. */
   async function stopAll(): Promise<void> {
     closed = true
@@ -166,6 +193,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,
     startDefault: () => create(config.clientId),
+    resumeStored,
     delete: remove,
     sendText,
     requestPairingCode,
