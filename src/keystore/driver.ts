@@ -15,6 +15,8 @@ export interface OpenedSession {
 export interface ModeDriver {
   readonly mode: StorageMode
   open(clientId: string, fencingToken?: number): Promise<OpenedSession>
+  /** Reads the stored session (every copy reachable) without writing; throws what open() would for its data. */
+  verify(clientId: string): Promise<void>
   list(): Promise<StoredSession[]>
   delete(clientId: string): Promise<boolean>
   ping(): Promise<boolean | null>
@@ -27,6 +29,9 @@ export function createFileDriver(file: FileBackend): ModeDriver {
     async open(clientId) {
       const initial = await file.load(clientId)
       return { initial, epoch: initial?.version.epoch ?? 0, makeSink: () => createFileSink(file, clientId) }
+    },
+    async verify(clientId) {
+      await file.load(clientId)
     },
     list: () => file.list(),
     delete: (clientId) => file.remove(clientId),

@@ -131,6 +131,10 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
           }),
       }
     },
+    async verify(clientId) {
+      // loadDb returns undefined when the database is unreachable: then only the mirror can be checked.
+      await Promise.all([loadDb(clientId), file.load(clientId)])
+    },
     async list(): Promise<StoredSession[]> {
       const local = await file.list()
       let remote: StoredSession[]

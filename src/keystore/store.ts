@@ -77,6 +77,11 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
       if (open) await open.close()
       return driver.delete(clientId)
     },
+    async verify(clientId: string): Promise<void> {
+      assertClientId(clientId)
+      if (handles.has(clientId)) return
+      await driver.verify(clientId)
+    },
     ping: () => driver.ping(),
     close() {
       closed ??= close()

@@ -66,6 +66,12 @@ export interface SessionStore {
   list(): Promise<StoredSession[]>
   /** Delete a stored session (database row + keys, and its file). Returns whether anything existed. */
   delete(clientId: string): Promise<boolean>
+  /**
+   * Reads what is stored for a session without changing it and throws the typed error open() would
+   * (WRONG_ENCRYPTION_KEY, ENCRYPTION_KEY_REQUIRED, SESSION_NOT_ENCRYPTED, CORRUPT_VALUE): lets a
+   * server refuse to start before it waits for a lease. An unreachable database is not an error here.
+   */
+  verify(clientId: string): Promise<void>
   /** Database reachable right now (null in file mode). Cheap. */
   ping(): Promise<boolean | null>
   close(): Promise<void>

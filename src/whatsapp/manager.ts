@@ -192,7 +192,19 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     /** Whether the session may be deleted here: throws LEASE_HELD_ELSEWHERE when another instance runs it. */
     assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,
-    startDefault: () => create(config.clientId),
+    /**
+     * Starts CLIENT_ID. Its stored state is checked first, so a wrong encryption key (or an unmigrated
+     * schema) stops start-up with that sentence even when the session would wait for a lease.
+     */
+    async startDefault(): Promise<Session> {
+      try {
+        await store.verify(config.clientId)
+      } catch (err) {
+        if (isFatalStoreError(err)) throw new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
+        log.warn({ err }, 'could not check the stored session before starting it')
+      }
+      return create(config.clientId)
+    },
     resumeStored,
     delete: remove,
     sendText,
