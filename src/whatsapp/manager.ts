@@ -57,10 +57,28 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return session
   }
 
+  /**
+   * The stored state is read first, so a wrong encryption key (or an unmigrated schema) is refused
+   * with that sentence at once, even when the session would first wait for a lease.
+   */
+  async function verifyStored(clientId: string): Promise<void> {
+    try {
+      await store.verify(clientId)
+    } catch (err) {
+      if (isFatalStoreError(err)) throw unreadable(err)
+      log.warn({ err, clientId }, 'could not check the stored session before starting it')
+    }
+  }
+
+  const unreadable = (err: Error & { code: string }) =>
+    new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
+
   /** Creates and starts a session; resolves once its socket is created (not necessarily open). */
   async function create(clientId: string): Promise<Session> {
     assertClientId(clientId)
     if (closed) throw new SessionError('SESSION_STOPPED', 'The server is shutting down.')
+    if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
+    await verifyStored(clientId)
     if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
     const session = new Session({
       clientId,
@@ -81,7 +99,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     } catch (err) {
       sessions.delete(clientId)
       await session.stop()
-      if (isFatalStoreError(err)) throw new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
+      if (isFatalStoreError(err)) throw unreadable(err)
       throw err
     }
     return session
@@ -192,19 +210,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     /** Whether the session may be deleted here: throws LEASE_HELD_ELSEWHERE when another instance runs it. */
     assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,
-    /**
-     * Starts CLIENT_ID. Its stored state is checked first, so a wrong encryption key (or an unmigrated
-     * schema) stops start-up with that sentence even when the session would wait for a lease.
-     */
-    async startDefault(): Promise<Session> {
-      try {
-        await store.verify(config.clientId)
-      } catch (err) {
-        if (isFatalStoreError(err)) throw new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
-        log.warn({ err }, 'could not check the stored session before starting it')
-      }
-      return create(config.clientId)
-    },
+    startDefault: () => create(config.clientId),
     resumeStored,
     delete: remove,
     sendText,

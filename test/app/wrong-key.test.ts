@@ -16,9 +16,9 @@ import { closedPort, tempDir } from './helpers.js'
 const KEY_1 = randomBytes(32).toString('base64')
 const KEY_2 = randomBytes(32).toString('base64')
 
-async function storeSession(sessionPath: string, databaseUrl?: string) {
+async function storeSession(sessionPath: string, databaseUrl?: string, clientId = 'default') {
   const store = await createSessionStore({ sessionPath, databaseUrl, encryptionKey: KEY_1 })
-  const handle = await store.open('default')
+  const handle = await store.open(clientId)
   await handle.state.keys.set({ 'pre-key': { 1: { public: Buffer.alloc(32, 1), private: Buffer.alloc(32, 2) } } })
   await handle.saveCreds()
   await handle.close()
@@ -71,4 +71,19 @@ t.test('Postgres mode with the lease on: refused before waiting for the lease', 
   t.same(await sql`SELECT creds, version_seq FROM whatsapp_sessions WHERE client_id = 'default'`, rowBefore, 'the session row is unchanged')
   t.same(await sql`SELECT type, key_id, value FROM whatsapp_session_keys ORDER BY type, key_id`, keysBefore, 'and its keys')
   t.same(await sql`SELECT client_id FROM whatsapp_session_leases`, [], 'no lease was taken')
+})
+
+t.test('POST /api/whatsapp/sessions with the lease on: 409 SESSION_UNREADABLE, not a standby that fails later', async (t) => {
+  const { url } = await createTestDatabase(t, 'wa_wrong_key_api')
+  const sql = createSql(url, { max: 1 })
+  t.teardown(() => sql.end({ timeout: 2 }))
+  await migrate(sql)
+  const sessionPath = await tempDir(t)
+  await storeSession(sessionPath, url, 'other')
+  const app = await startWith({ DATABASE_URL: url, SESSION_PATH: await tempDir(t), SESSION_ENCRYPTION_KEY: KEY_2, CLIENT_ID: 'fresh' })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'POST', url: '/api/whatsapp/sessions', payload: { clientId: 'other' } })
+  t.equal(res.statusCode, 409)
+  t.match(res.json(), { error: { code: 'SESSION_UNREADABLE', details: { cause: 'WRONG_ENCRYPTION_KEY', reason: /does not match/ } } })
+  t.notOk(app.sessions.isRunning('other'), 'the session is not running')
 })
