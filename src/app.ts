@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   error handling -> metrics -> auth -> rate limit -> swagger -> store -> lease -> sessions -> routes.
+//   error handling -> metrics -> auth -> rate limit -> swagger -> store -> lease -> sessions -> cleanup -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
@@ -9,6 +9,7 @@ import type { AppConfig } from './config.js'
 import { registerErrorHandling } from './errors.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
+import cleanupPlugin from './plugins/cleanup.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import leasePlugin from './plugins/lease.js'
@@ -88,6 +89,7 @@ export const appPlugin = fp<AppOptions>(
       openHandle: options.openHandle,
       startDefault: options.startDefaultSession ?? true,
     })
+    await app.register(cleanupPlugin, { config })
 
     await app.register(opsRoutes)
     await app.register(sessionRoutes, { prefix: '/api/whatsapp' })

@@ -49,6 +49,11 @@ export const EnvSchema = Type.Object({
   RECONNECT_BASE_MS: Int(10, 600_000, 1_000, 'first reconnect delay'),
   RECONNECT_MAX_MS: Int(10, 3_600_000, 60_000, 'reconnect delay cap'),
   QR_TIMEOUT_MS: Int(5_000, 600_000, 60_000, 'lifetime of each QR code'),
+  CLEANUP_INTERVAL_MS: Type.Integer({
+    minimum: 0, maximum: 604_800_000, default: 21_600_000,
+    description: 'automatic cleanup period (stale temp files, orphan mirror files, old inactive sessions); 0 = off',
+  }),
+  CLEANUP_INACTIVE_AFTER_DAYS: Int(0, 3650, 30, 'the automatic cleanup deletes sessions never linked or logged out that were not updated for this many days; 0 = never'),
   SESSION_LEASE: Type.Union([Type.Literal('on'), Type.Literal('off')], {
     default: 'on',
     description: 'Postgres mode: hold a lease row per session before connecting (on), or run as the only instance (off)',
@@ -84,6 +89,8 @@ export interface AppConfig {
    * (INSTANCE_ID or FLY_MACHINE_ID or the hostname, then pid and a random suffix).
    */
   lease: { enabled: boolean; ttlMs: number; owner: string }
+  /** Automatic cleanup (0 = off): period, and age after which unlinked/logged-out sessions go (0 = never). */
+  cleanup: { intervalMs: number; inactiveAfterDays: number }
   /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
   notices: string[]
 }
@@ -151,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         : 'DATABASE_URL is required with SESSION_STORAGE=postgres (or set SESSION_STORAGE=file)',
     )
   }
+  if (ok('CLEANUP_INTERVAL_MS') && e.CLEANUP_INTERVAL_MS > 0 && e.CLEANUP_INTERVAL_MS < 1000) problems.push('CLEANUP_INTERVAL_MS must be 0 (off) or at least 1000')
   if (ok('RECONNECT_MAX_MS') && ok('RECONNECT_BASE_MS') && e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -184,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },
     qrTimeoutMs: e.QR_TIMEOUT_MS,
+    cleanup: { intervalMs: e.CLEANUP_INTERVAL_MS, inactiveAfterDays: e.CLEANUP_INACTIVE_AFTER_DAYS },
     lease: {
       enabled: storage === 'postgres' && e.SESSION_LEASE === 'on',
       ttlMs: e.LEASE_TTL_MS,

@@ -50,7 +50,7 @@ export const CleanupOldResponse = Type.Object(
     dryRun: Type.Boolean(),
     cutoff: Timestamp,
     removed: Type.Array(Type.Object({ clientId: Type.String(), status: Type.String(), updatedAt: Timestamp })),
-    skippedRunning: Type.Array(Type.String({ description: 'Old but running here: never removed' })),
+    skippedRunning: Type.Array(Type.String({ description: 'Old but running (here, or on another instance holding its lease): never removed' })),
   },
   { examples: [{ dryRun: true, cutoff: '2024-12-02T12:00:00.000Z', removed: [{ clientId: 'old-shop', status: 'logged_out', updatedAt: '2024-10-01T09:00:00.000Z' }], skippedRunning: [] }] },
 )

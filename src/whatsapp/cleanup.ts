@@ -19,6 +19,8 @@ export async function cleanupLocalFiles(options: {
   sessionPath: string
   store: SessionStore
   isRunning: (clientId: string) => boolean
+  /** Quarantined .corrupt-* files younger than this are kept (evidence); default 0: all go. null: none go. */
+  corruptOlderThanMs?: number | null
   now?: Date
 }): Promise<LocalCleanupResult> {
   const { sessionPath, store, isRunning } = options
@@ -30,7 +32,11 @@ export async function cleanupLocalFiles(options: {
 
   const doomed: { file: FileInfo; reason: 'temp' | 'corrupt' | 'orphan' }[] = []
   for (const file of scan.tempFiles) if (now - file.mtime.getTime() > TEMP_GRACE_MS) doomed.push({ file, reason: 'temp' })
-  for (const file of scan.corruptFiles) doomed.push({ file, reason: 'corrupt' })
+  const corruptAge = options.corruptOlderThanMs === undefined ? 0 : options.corruptOlderThanMs
+  for (const file of scan.corruptFiles) {
+    if (corruptAge !== null && now - file.mtime.getTime() >= corruptAge) doomed.push({ file, reason: 'corrupt' })
+    else result.kept.push(file.name)
+  }
   for (const session of scan.sessions) {
     const files = [session.snapshot, session.journal].filter((f): f is FileInfo => f !== null)
     const orphan = stored !== null && !isRunning(session.clientId) && !stored.has(session.clientId)
@@ -60,16 +66,21 @@ export interface OldSessionsResult {
 export async function cleanupOldSessions(options: {
   store: SessionStore
   isRunning: (clientId: string) => boolean
+  /** A session another instance runs (its lease is live): counted as running. */
+  heldElsewhere?: (clientId: string) => Promise<boolean>
   olderThanDays: number
   dryRun: boolean
+  /** Only sessions in these states (the automatic cleanup never deletes linked, active ones). Default: all. */
+  statuses?: readonly StoredSession['status'][]
   now?: Date
 }): Promise<OldSessionsResult> {
-  const { store, isRunning, olderThanDays, dryRun } = options
+  const { store, isRunning, olderThanDays, dryRun, statuses } = options
   const cutoff = new Date((options.now ?? new Date()).getTime() - olderThanDays * 86_400_000)
   const result: OldSessionsResult = { dryRun, cutoff: cutoff.toISOString(), removed: [], skippedRunning: [] }
   for (const session of await store.list()) {
     if (new Date(session.updatedAt).getTime() >= cutoff.getTime()) continue
-    if (isRunning(session.clientId)) {
+    if (statuses && !statuses.includes(session.status)) continue
+    if (isRunning(session.clientId) || (await options.heldElsewhere?.(session.clientId))) {
       result.skippedRunning.push(session.clientId)
       continue
     }

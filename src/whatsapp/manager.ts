@@ -124,6 +124,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return { wasRunning: Boolean(session), hadStoredData }
   }
 
+  /** Whether another instance runs the session (its lease is live and not ours). */
+  async function heldElsewhere(clientId: string): Promise<boolean> {
+    const row = await lease?.read(clientId)
+    return Boolean(row?.live && row.owner !== lease?.owner)
+  }
+
   /** A session no instance runs here may still run on another one: its live lease says so. */
   async function assertNotHeldElsewhere(clientId: string): Promise<void> {
     const row = await lease?.read(clientId)
@@ -207,6 +213,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     get,
     list: () => [...sessions.values()],
     isRunning: (clientId: string) => sessions.has(clientId),
+    heldElsewhere,
     /** Whether the session may be deleted here: throws LEASE_HELD_ELSEWHERE when another instance runs it. */
     assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,

@@ -78,7 +78,9 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
     },
   }, async (request) => {
     const { olderThanDays, dryRun } = request.body as CleanupOldBody
-    const result = await cleanupOldSessions({ store: app.store, isRunning: app.sessions.isRunning, olderThanDays, dryRun })
+    const result = await cleanupOldSessions({
+      store: app.store, isRunning: app.sessions.isRunning, heldElsewhere: app.sessions.heldElsewhere, olderThanDays, dryRun,
+    })
     app.metrics.cleanup('old', dryRun, result.removed.length)
     return result
   })
