@@ -8,9 +8,8 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { createSql, migrate } from '../../src/db/index.js'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { createTestDatabase } from '../helpers/db.js'
+import { createMigratedDatabase } from '../helpers/db.js'
 import { closedPort, tempDir } from './helpers.js'
 
 const KEY_1 = randomBytes(32).toString('base64')
@@ -56,10 +55,7 @@ t.test('file mode: the wrong key refuses to start and changes nothing', async (t
 })
 
 t.test('Postgres mode with the lease on: refused before waiting for the lease', async (t) => {
-  const { url } = await createTestDatabase(t, 'wa_wrong_key')
-  const sql = createSql(url, { max: 1 })
-  t.teardown(() => sql.end({ timeout: 2 }))
-  await migrate(sql)
+  const { url, sql } = await createMigratedDatabase(t, 'wa_wrong_key')
   const sessionPath = await tempDir(t)
   await storeSession(sessionPath, url)
   const rowBefore = await sql`SELECT creds, version_seq FROM whatsapp_sessions WHERE client_id = 'default'`
@@ -74,10 +70,7 @@ t.test('Postgres mode with the lease on: refused before waiting for the lease', 
 })
 
 t.test('POST /api/whatsapp/sessions with the lease on: 409 SESSION_UNREADABLE, not a standby that fails later', async (t) => {
-  const { url } = await createTestDatabase(t, 'wa_wrong_key_api')
-  const sql = createSql(url, { max: 1 })
-  t.teardown(() => sql.end({ timeout: 2 }))
-  await migrate(sql)
+  const { url, sql } = await createMigratedDatabase(t, 'wa_wrong_key_api')
   const sessionPath = await tempDir(t)
   await storeSession(sessionPath, url, 'other')
   const app = await startWith({ DATABASE_URL: url, SESSION_PATH: await tempDir(t), SESSION_ENCRYPTION_KEY: KEY_2, CLIENT_ID: 'fresh' })

@@ -9,7 +9,7 @@ import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { createSql, migrate, type Sql } from '../../src/db/index.js'
+import type { Sql } from '../../src/db/index.js'
 import { createSessionStore } from '../../src/keystore/index.js'
 import type { SessionStoreOptions } from '../../src/keystore/types.js'
 import {
@@ -19,7 +19,7 @@ import {
 import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type FakeWhatsApp, type FakeWhatsAppOptions } from '../fake-whatsapp/index.js'
 import { quietLibsignal } from '../fake-whatsapp/quiet.js'
 import { unrefLongTimers } from '../fake-whatsapp/timers.js'
-import { createTestDatabase } from '../helpers/db.js'
+import { createMigratedDatabase } from '../helpers/db.js'
 
 /** The app as buildApp resolves it (awaiting Fastify's thenable instance drops its PromiseLike side). */
 export type App = Awaited<ReturnType<typeof buildApp>>
@@ -58,13 +58,8 @@ export async function tempDir(t: Teardown, prefix = 'wa-e2e-'): Promise<string> 
 }
 
 /** A fresh database for this file, migrated, plus a client for assertions. Both go at teardown. */
-export async function migratedDatabase(t: Teardown): Promise<{ url: string; sql: Sql }> {
-  const { url } = await createTestDatabase(t, 'wa_e2e')
-  const sql = createSql(url, { max: 2 })
-  // Registered after the database's teardown, so it runs first (tap runs teardowns in reverse).
-  t.teardown(() => sql.end({ timeout: 2 }))
-  await migrate(sql)
-  return { url, sql }
+export function migratedDatabase(t: Teardown): Promise<{ url: string; sql: Sql }> {
+  return createMigratedDatabase(t, 'wa_e2e')
 }
 
 export interface LogLine {

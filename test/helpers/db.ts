@@ -1,6 +1,7 @@
 // Each test file gets its own real Postgres database, created here and dropped at teardown.
 import postgres from 'postgres'
 import { randomBytes } from 'node:crypto'
+import { createSql, migrate, type Sql } from '../../src/db/index.js'
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -30,4 +31,14 @@ export async function createTestDatabase(t: Teardown, prefix = 'wa_test'): Promi
     }
   })
   return { url: databaseUrl(name), name }
+}
+
+/** A fresh database with every migration applied, plus a small client for assertions; both go at teardown. */
+export async function createMigratedDatabase(t: Teardown, prefix = 'wa_test'): Promise<{ url: string; sql: Sql }> {
+  const { url } = await createTestDatabase(t, prefix)
+  const sql = createSql(url, { max: 2 })
+  // Registered after the database's teardown, so it runs first (tap runs teardowns in reverse).
+  t.teardown(() => sql.end({ timeout: 2 }))
+  await migrate(sql)
+  return { url, sql }
 }

@@ -8,9 +8,8 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { createSql, migrate } from '../../src/db/index.js'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { createTestDatabase } from '../helpers/db.js'
+import { createMigratedDatabase } from '../helpers/db.js'
 import { closedPort, tempDir } from '../app/helpers.js'
 
 async function store(sessionPath: string, databaseUrl: string, clientId: string) {
@@ -22,10 +21,7 @@ async function store(sessionPath: string, databaseUrl: string, clientId: string)
 }
 
 t.test('the automatic cleanup removes what is stale and keeps what is linked or running', async (t) => {
-  const { url } = await createTestDatabase(t, 'wa_cleanup')
-  const sql = createSql(url, { max: 1 })
-  t.teardown(() => sql.end({ timeout: 2 }))
-  await migrate(sql)
+  const { url, sql } = await createMigratedDatabase(t, 'wa_cleanup')
   const sessionPath = await tempDir(t)
   // 'default' is old and unlinked too, but it is the running CLIENT_ID session.
   for (const id of ['default', 'old-unlinked', 'old-logged-out', 'old-linked', 'new-unlinked', 'held-elsewhere']) await store(sessionPath, url, id)
