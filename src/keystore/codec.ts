@@ -25,12 +25,31 @@ const revivers: Partial<Record<string, (value: unknown) => unknown>> = {
     proto.Message.AppStateSyncKeyData.fromObject(value as Parameters<typeof proto.Message.AppStateSyncKeyData.fromObject>[0]),
 }
 
+/**
+ * JSON.stringify(value, BufferJSON.replacer), the same text. A Buffer or Uint8Array value (sessions,
+ * sender keys, identity keys: most writes) is written directly: through the replacer, JSON.stringify
+ * first runs Buffer#toJSON (an array of one number per byte) that the replacer copies back into a Buffer
+ * to base64 it, several times the cost of the base64 itself. Base64 needs no JSON escaping. Every other
+ * value takes Baileys' own path (test/keystore/codec.test.ts compares both).
+ */
+export function bufferJson(value: unknown): string | undefined {
+  if (
+    value instanceof Uint8Array &&
+    (Buffer.isBuffer(value) || Object.getPrototypeOf(value) === Uint8Array.prototype) &&
+    !Object.prototype.hasOwnProperty.call(value, 'toJSON')
+  ) {
+    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    return `{"type":"Buffer","data":"${bytes.toString('base64')}"}`
+  }
+  return JSON.stringify(value, BufferJSON.replacer)
+}
+
 export function createCodec(options: CodecOptions = {}) {
   const cipher = options.encryptionKey === undefined ? null : createCipher(parseEncryptionKey(options.encryptionKey))
 
   /** Plain BufferJSON text of a value: what gets encrypted, or stored as-is without a key. */
   function toJson(value: unknown): string {
-    const text = JSON.stringify(value, BufferJSON.replacer)
+    const text = bufferJson(value)
     if (text === undefined) throw new TypeError('value is not serialisable')
     return text
   }

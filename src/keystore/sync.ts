@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { SessionVersion, WriteBatch } from './backend.js'
 import { StaleFencingTokenError, VersionConflictError } from './errors.js'
 import type { FileBackend } from './file/index.js'
+import { encodeBatch, type EncodedBatch } from './file/format.js'
 import type { LiveSession } from './handle.js'
 import type { PostgresBackend } from './postgres/index.js'
 import { compareVersions } from './memory.js'
@@ -181,6 +182,20 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
 
   if (o.startDegraded) scheduleProbe()
 
+  /**
+   * The batch encoded once for the database and the mirror when both use one codec (the store's), else
+   * null (each backend encodes). Also null when encoding throws: the two backends then fail as they
+   * would on their own, and the caller handles that as before.
+   */
+  function encodeOnce(batch: WriteBatch): EncodedBatch | null {
+    if (pg.codec !== file.codec) return null
+    try {
+      return encodeBatch(pg.codec, batch as Parameters<typeof encodeBatch>[1])
+    } catch {
+      return null
+    }
+  }
+
   async function persistDegraded(batch: WriteBatch): Promise<void> {
     await file.apply(clientId, batch)
     await syncFiles(file.sessionFiles(clientId))
@@ -196,11 +211,14 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
         return
       }
       // Both writes start now. The database's COMMIT is the acknowledgement; the mirror (queued in order,
-      // no fsync) is awaited only when it has to carry the write alone.
-      const mirror = file.apply(clientId, batch)
+      // no fsync) is awaited only when it has to carry the write alone. The batch is encoded once for
+      // both, and the statement is issued first: the mirror's work runs while the database works.
+      const encoded = encodeOnce(batch)
+      const db = withTimeout(encoded ? pg.applyEncoded(clientId, encoded, opts) : pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+      const mirror = encoded ? file.applyEncoded(clientId, encoded) : file.apply(clientId, batch)
       mirror.catch(() => {})
       try {
-        await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+        await db
       } catch (err) {
         if (err instanceof StaleFencingTokenError || err instanceof VersionConflictError) refuse(err)
         enterDegraded(err)

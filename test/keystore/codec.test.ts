@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { proto } from '@whiskeysockets/baileys'
-import { createCodec, parseEncryptionKey } from '../../src/keystore/codec.js'
+import { BufferJSON, proto } from '@whiskeysockets/baileys'
+import { bufferJson, createCodec, parseEncryptionKey } from '../../src/keystore/codec.js'
 import { KEY_TYPES, canon, sampleCreds, sampleKeys } from './fixtures/values.js'
 
 const key = randomBytes(32).toString('base64')
@@ -52,4 +52,41 @@ t.test('mismatches are typed errors, never garbage', async (t) => {
 t.test('createCodec validates the key format', async (t) => {
   t.throws(() => createCodec({ encryptionKey: 'short' }), { code: 'INVALID_ENCRYPTION_KEY' })
   t.same(parseEncryptionKey('00'.repeat(32)), Buffer.alloc(32))
+})
+
+t.test('bufferJson: the same text as JSON.stringify with BufferJSON.replacer, for every shape', async (t) => {
+  const ref = (v: unknown) => JSON.stringify(v, BufferJSON.replacer)
+  const base = randomBytes(64)
+  const own = randomBytes(8)
+  Object.defineProperty(own, 'toJSON', { value: () => 'own', enumerable: false })
+  const values: unknown[] = [
+    ...Object.values(sampleKeys()).flatMap((ids) => Object.values(ids ?? {})),
+    sampleCreds(),
+    randomBytes(1500),
+    Buffer.alloc(0),
+    new Uint8Array(0),
+    new Uint8Array(randomBytes(33)),
+    base.subarray(7, 40), // a Buffer over part of a larger allocation
+    new Uint8Array(base.buffer, base.byteOffset + 3, 20), // a Uint8Array view with an offset
+    new Int8Array([1, -2, 3]), // not a Uint8Array: serialised as an object, as before
+    own,
+    { type: 'Buffer', data: [1, 2, 3] },
+    'text',
+    42,
+    null,
+    true,
+    [randomBytes(4), { k: new Uint8Array([1, 2]) }],
+  ]
+  for (const [i, v] of values.entries()) t.equal(bufferJson(v), ref(v), `value ${i}`)
+  t.equal(bufferJson(undefined), undefined)
+})
+
+t.test('encode/decode of Buffers and Uint8Arrays: byte-equal with either codec', async (t) => {
+  for (const codec of [createCodec(), createCodec({ encryptionKey: key })]) {
+    for (const v of [randomBytes(1500), new Uint8Array(randomBytes(600)), Buffer.alloc(0)]) {
+      const back = codec.decode('session', codec.encode('session', v)) as Buffer
+      t.ok(Buffer.isBuffer(back))
+      t.ok(back.equals(Buffer.from(v)))
+    }
+  }
 })

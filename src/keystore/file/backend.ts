@@ -6,7 +6,7 @@ import type { AuthenticationCreds } from '@whiskeysockets/baileys'
 import type { KeyMap, SessionBackend, SessionSnapshot, WriteBatch } from '../backend.js'
 import type { Codec } from '../codec.js'
 import type { StoredSession } from '../types.js'
-import { applyBatch, FormatError, parseJournal, parseSnapshot, type EncodedState } from './format.js'
+import { applyBatch, FormatError, parseJournal, parseSnapshot, type EncodedBatch, type EncodedState } from './format.js'
 import { ensureDir, isNotFound } from './fsio.js'
 import { assertClientId, sessionPaths } from './paths.js'
 import { scanSessionFolder } from './scan.js'
@@ -158,6 +158,16 @@ export function createFileBackend(options: FileBackendOptions) {
       await ready()
       await s.apply(batch as Parameters<SessionFile['apply']>[0])
     },
+
+    /** apply() for a batch encoded with this backend's codec (encodeBatch in format.ts). */
+    async applyEncoded(clientId: string, encoded: EncodedBatch): Promise<void> {
+      const s = session(clientId)
+      await ready()
+      await s.applyEncoded(encoded)
+    },
+
+    /** The codec values are encoded with (Postgres mode shares one codec: sync.ts encodes once). */
+    codec,
 
     async replace(clientId: string, snapshot: SessionSnapshot, _options?: { fencingToken?: number }): Promise<void> {
       const s = session(clientId)

@@ -10,7 +10,8 @@
 // "k":{type:{id:value|null}}}`. A journal whose journalId differs from the snapshot's was already
 // folded into it (a compaction stopped between its two renames) and is ignored.
 import type { SessionStatus } from '../types.js'
-import type { SessionVersion } from '../backend.js'
+import type { SessionVersion, WriteBatch } from '../backend.js'
+import type { Codec } from '../codec.js'
 
 export const FORMAT = 'whatsapp-backend/session'
 export const FORMAT_VERSION = 1
@@ -35,6 +36,30 @@ export interface EncodedBatch {
   status?: SessionStatus
   jid?: string | null
   keys?: Array<[type: string, id: string, value: string | null]>
+}
+
+/**
+ * A write batch with its values encoded by the codec: the journal entry, and in Postgres mode also the
+ * rows the database gets (sync.ts encodes each batch once for both). Encoded now, not at write time:
+ * Baileys keeps mutating creds after handing them over.
+ */
+export function encodeBatch(
+  codec: Codec,
+  batch: Pick<WriteBatch, 'creds' | 'status' | 'jid' | 'version'> & { keys?: Record<string, Record<string, unknown> | undefined> },
+): EncodedBatch {
+  const encoded: EncodedBatch = { version: { epoch: batch.version.epoch, seq: batch.version.seq }, at: new Date().toISOString() }
+  if (batch.creds !== undefined) encoded.creds = codec.encode('creds', batch.creds)
+  if (batch.status !== undefined) encoded.status = batch.status
+  if (batch.jid !== undefined) encoded.jid = batch.jid
+  if (batch.keys) {
+    encoded.keys = []
+    for (const [type, ids] of Object.entries(batch.keys)) {
+      for (const [id, value] of Object.entries(ids ?? {})) {
+        encoded.keys.push([type, id, value === null || value === undefined ? null : codec.encode(type, value)])
+      }
+    }
+  }
+  return encoded
 }
 
 export interface SnapshotHeader {

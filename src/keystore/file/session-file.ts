@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import type { SessionStatus } from '../types.js'
 import type { Codec } from '../codec.js'
 import { ensureDir, fsyncDir, isNotFound, moveAside, replaceFiles, FILE_MODE } from './fsio.js'
 import { sessionPaths } from './paths.js'
 import {
   applyBatch,
   emptyState,
+  encodeBatch,
   FormatError,
   journalHeaderLine,
   parseJournal,
@@ -279,27 +279,12 @@ export function createSessionFile(ctx: SessionFileContext) {
     })
   }
 
-  function encodeBatch(batch: {
-    creds?: unknown
-    keys?: Record<string, Record<string, unknown> | undefined>
-    status?: SessionStatus
-    jid?: string | null
-    version: EncodedBatch['version']
-  }): EncodedBatch {
-    // Encoded now, not at write time: Baileys keeps mutating creds after handing them over.
-    const encoded: EncodedBatch = { version: { epoch: batch.version.epoch, seq: batch.version.seq }, at: new Date().toISOString() }
-    if (batch.creds !== undefined) encoded.creds = codec.encode('creds', batch.creds)
-    if (batch.status !== undefined) encoded.status = batch.status
-    if (batch.jid !== undefined) encoded.jid = batch.jid
-    if (batch.keys) {
-      encoded.keys = []
-      for (const [type, ids] of Object.entries(batch.keys)) {
-        for (const [id, value] of Object.entries(ids ?? {})) {
-          encoded.keys.push([type, id, value === null || value === undefined ? null : codec.encode(type, value)])
-        }
-      }
-    }
-    return encoded
+  async function applyEncoded(encoded: EncodedBatch): Promise<void> {
+    const line = serializeBatch(encoded, codec.encrypted)
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ batch: encoded, line, resolve, reject })
+      scheduleFlush()
+    })
   }
 
   return {
@@ -308,14 +293,11 @@ export function createSessionFile(ctx: SessionFileContext) {
     load(): Promise<EncodedState | null> {
       return exclusive(async () => ((await openFiles()) === 'ok' ? state : null))
     },
-    async apply(batch: Parameters<typeof encodeBatch>[0]): Promise<void> {
-      const encoded = encodeBatch(batch)
-      const line = serializeBatch(encoded, codec.encrypted)
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ batch: encoded, line, resolve, reject })
-        scheduleFlush()
-      })
+    async apply(batch: Parameters<typeof encodeBatch>[1]): Promise<void> {
+      return applyEncoded(encodeBatch(codec, batch))
     },
+    /** apply() for a batch already encoded with this session's codec. */
+    applyEncoded,
     replace(next: EncodedState): Promise<void> {
       return exclusive(async () => {
         state = next

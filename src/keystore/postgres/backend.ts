@@ -7,7 +7,8 @@ import type { Sql } from '../../db/connection.js'
 import type { KeyMap, SessionBackend, SessionSnapshot, WriteBatch } from '../backend.js'
 import type { Codec } from '../codec.js'
 import { StaleFencingTokenError, VersionConflictError } from '../errors.js'
-import { compareVersions, splitChanges, type KeyChanges } from '../memory.js'
+import { encodeBatch, type EncodedBatch } from '../file/format.js'
+import { compareVersions } from '../memory.js'
 import type { StoredSession } from '../types.js'
 import * as q from './statements.js'
 
@@ -98,18 +99,37 @@ export function createPostgresBackend({ sql, codec, logger }: PostgresBackendOpt
     },
 
     async apply(clientId: string, batch: WriteBatch, options: { fencingToken?: number } = {}): Promise<void> {
-      const { upserts, deletes } = splitChanges(batch.keys as KeyChanges | undefined)
+      return backend.applyEncoded(clientId, encodeBatch(codec, batch as Parameters<typeof encodeBatch>[1]), options)
+    },
+
+    /**
+     * apply() for a batch encoded with this backend's codec (encodeBatch in file/format.ts): Postgres mode
+     * encodes each batch once for the database and the file mirror.
+     */
+    async applyEncoded(clientId: string, batch: EncodedBatch, options: { fencingToken?: number } = {}): Promise<void> {
+      const upserts = { types: [] as string[], ids: [] as string[], values: [] as string[] }
+      const deletes = { types: [] as string[], ids: [] as string[] }
+      for (const [type, id, value] of batch.keys ?? []) {
+        if (value === null) {
+          deletes.types.push(type)
+          deletes.ids.push(id)
+        } else {
+          upserts.types.push(type)
+          upserts.ids.push(id)
+          upserts.values.push(value)
+        }
+      }
       const write: q.EncodedWrite = {
         clientId,
-        creds: batch.creds === undefined ? null : codec.encodeCreds(batch.creds),
+        creds: batch.creds ?? null,
         status: batch.status ?? null,
         jidGiven: batch.jid !== undefined,
         jid: batch.jid ?? null,
         epoch: batch.version.epoch,
         seq: batch.version.seq,
         keyCheck: codec.keyCheck,
-        upserts: encodeRows(upserts),
-        deletes: { types: deletes.map((d) => d[0]), ids: deletes.map((d) => d[1]) },
+        upserts,
+        deletes,
         fencingToken: options.fencingToken ?? null,
       }
       const [r] = await scrubbed(() => q.applyStatement(sql, write))
@@ -117,6 +137,9 @@ export function createPostgresBackend({ sql, codec, logger }: PostgresBackendOpt
       if (r.applied === 0) throw new VersionConflictError(clientId)
       logger?.debug({ clientId, upserted: r.upserted, deleted: r.deleted }, 'keystore batch committed')
     },
+
+    /** The codec values are encoded with (Postgres mode shares one codec: sync.ts encodes once). */
+    codec,
 
     async replace(clientId: string, snapshot: SessionSnapshot, options: { fencingToken?: number } = {}): Promise<void> {
       const rows = encodeRows(snapshotEntries(snapshot.keys))
