@@ -4,11 +4,10 @@
 // on the very Signal sessions that were created during the outage.
 import t from 'tap'
 import { rm } from 'node:fs/promises'
-import { createTcpProxy } from '../helpers/tcp-proxy.js'
-import { ADMIN_URL } from '../helpers/db.js'
 import {
   BOB,
   contactWritesAndAppDecrypts,
+  databaseProxy,
   decryptFailures,
   getJson,
   migratedDatabase,
@@ -47,9 +46,7 @@ t.test('a database outage: send and receive degraded, catch up, restart from the
   fake.addContact(BOB)
   fake.addContact(CAROL)
   const db = await migratedDatabase(t)
-  const admin = new URL(ADMIN_URL)
-  const proxy = await createTcpProxy({ target: { host: admin.hostname, port: Number(admin.port || 5432) } })
-  t.teardown(() => proxy.close())
+  const proxy = await databaseProxy(t)
   const sessionPath = await tempDir(t)
   // Faster outage probes than production's defaults (1 s doubling to 15 s) keep the file short.
   const database = { connectTimeout: 2, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 3000 } }

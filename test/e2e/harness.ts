@@ -19,7 +19,8 @@ import {
 import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type FakeWhatsApp, type FakeWhatsAppOptions } from '../fake-whatsapp/index.js'
 import { quietLibsignal } from '../fake-whatsapp/quiet.js'
 import { unrefLongTimers } from '../fake-whatsapp/timers.js'
-import { createMigratedDatabase } from '../helpers/db.js'
+import { ADMIN_URL, createMigratedDatabase } from '../helpers/db.js'
+import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 
 /** The app as buildApp resolves it (awaiting Fastify's thenable instance drops its PromiseLike side). */
 export type App = Awaited<ReturnType<typeof buildApp>>
@@ -60,6 +61,14 @@ export async function tempDir(t: Teardown, prefix = 'wa-e2e-'): Promise<string> 
 /** A fresh database for this file, migrated, plus a client for assertions. Both go at teardown. */
 export function migratedDatabase(t: Teardown): Promise<{ url: string; sql: Sql }> {
   return createMigratedDatabase(t, 'wa_e2e')
+}
+
+/** A TCP proxy in front of the test Postgres server (cut() it for an outage); closed at teardown. */
+export async function databaseProxy(t: Teardown): Promise<TcpProxy> {
+  const admin = new URL(ADMIN_URL)
+  const proxy = await createTcpProxy({ target: { host: admin.hostname, port: Number(admin.port || 5432) } })
+  t.teardown(() => proxy.close())
+  return proxy
 }
 
 export interface LogLine {

@@ -4,11 +4,10 @@
 // in the mirror. When the database returns, it takes the lease again, reconnects with the same keys,
 // and the messages queued meanwhile decrypt.
 import t from 'tap'
-import { createTcpProxy } from '../helpers/tcp-proxy.js'
-import { ADMIN_URL } from '../helpers/db.js'
 import {
   BOB,
   contactWritesAndAppDecrypts,
+  databaseProxy,
   decryptFailures,
   getJson,
   migratedDatabase,
@@ -32,9 +31,7 @@ t.test('database outage with the lease on: the socket closes before the lease ex
   const fake = await startFake(t, { lidOnFirstLookupOnly: true })
   fake.addContact(BOB)
   const db = await migratedDatabase(t)
-  const admin = new URL(ADMIN_URL)
-  const proxy = await createTcpProxy({ target: { host: admin.hostname, port: Number(admin.port || 5432) } })
-  t.teardown(() => proxy.close())
+  const proxy = await databaseProxy(t)
   const sessionPath = await tempDir(t)
   const database = { connectTimeout: 1, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 2000 } }
   const ttlMs = 3000
