@@ -124,16 +124,20 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return { wasRunning: Boolean(session), hadStoredData }
   }
 
-  /** Whether another instance runs the session (its lease is live and not ours). */
-  async function heldElsewhere(clientId: string): Promise<boolean> {
+  /** The session's live lease when another instance holds it (it runs the session there), else null. */
+  async function foreignLease(clientId: string) {
     const row = await lease?.read(clientId)
-    return Boolean(row?.live && row.owner !== lease?.owner)
+    return row?.live && row.owner !== lease?.owner ? row : null
+  }
+
+  async function heldElsewhere(clientId: string): Promise<boolean> {
+    return (await foreignLease(clientId)) !== null
   }
 
   /** A session no instance runs here may still run on another one: its live lease says so. */
   async function assertNotHeldElsewhere(clientId: string): Promise<void> {
-    const row = await lease?.read(clientId)
-    if (row?.live && row.owner !== lease?.owner) {
+    const row = await foreignLease(clientId)
+    if (row) {
       throw new SessionError(
         'LEASE_HELD_ELSEWHERE',
         `Instance ${row.owner} runs session "${clientId}" (lease until ${row.expiresAt.toISOString()}); delete it there.`,
@@ -213,9 +217,8 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     get,
     list: () => [...sessions.values()],
     isRunning: (clientId: string) => sessions.has(clientId),
+    /** Whether another instance runs the session (its lease is live and not ours). */
     heldElsewhere,
-    /** Whether the session may be deleted here: throws LEASE_HELD_ELSEWHERE when another instance runs it. */
-    assertNotHeldElsewhere: (clientId: string) => (lease ? assertNotHeldElsewhere(clientId) : Promise.resolve()),
     create,
     startDefault: () => create(config.clientId),
     resumeStored,
