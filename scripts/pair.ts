@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { createSessionStore } from '../src/keystore/index.js'
 import { acquireFolderLock, createLeaseService, type FolderLock, type LeaseService } from '../src/lease/index.js'
 import { enforceSignatureVerification } from '../src/whatsapp/signature-verification.js'
-import { assertClientId } from '../src/whatsapp/manager.js'
+import { assertClientId } from '../src/lib/client-id.js'
 import { qrPng, qrTerminal } from '../src/whatsapp/qr-image.js'
 import { Session } from '../src/whatsapp/session.js'
 

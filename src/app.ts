@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   error handling -> metrics -> auth -> rate limit -> swagger -> store -> lease -> sessions -> cleanup -> routes.
+//   error handling -> metrics -> auth -> rate limit -> swagger -> db -> store -> lease -> sessions -> cleanup -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
@@ -10,6 +10,7 @@ import { registerErrorHandling } from './errors.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
+import dbPlugin from './plugins/db.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import leasePlugin from './plugins/lease.js'
@@ -81,6 +82,7 @@ export const appPlugin = fp<AppOptions>(
     await app.register(authPlugin, { apiKey: config.apiKey })
     await app.register(rateLimitPlugin, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs })
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
+    await app.register(dbPlugin, { config, logger: options.logger })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
     await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {

@@ -4,6 +4,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { hostname } from 'node:os'
+import { CLIENT_ID_PATTERN } from './lib/client-id.js'
 import { explainSupabaseConfig, supabaseOnlyNotice } from './db/index.js'
 import { defaultLeaseOwner } from './lease/index.js'
 
@@ -24,7 +25,7 @@ export const EnvSchema = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   CLIENT_ID: Type.String({
-    pattern: '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$',
+    pattern: CLIENT_ID_PATTERN,
     default: 'default',
     description: 'the default session, started at boot (letters, digits, ., _ and -, at most 128)',
   }),
@@ -34,6 +35,7 @@ export const EnvSchema = Type.Object({
     description: 'auto = postgres when DATABASE_URL is set, else file',
   }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'Postgres connection string' })),
+  DATABASE_POOL_MAX: Int(1, 100, 10, 'Postgres connections this instance opens at most (keystore, lease and everything else share them)'),
   SUPABASE_URL: Type.Optional(Type.String({ description: 'only detected, to explain that DATABASE_URL is needed' })),
   SUPABASE_SERVICE_ROLE_KEY: Type.Optional(Type.String({ description: 'only detected, never used' })),
   SESSION_ENCRYPTION_KEY: Type.Optional(
@@ -75,6 +77,8 @@ export interface AppConfig {
   sessionPath: string
   storage: 'postgres' | 'file'
   databaseUrl?: string
+  /** Size of the instance's one Postgres pool. */
+  databasePoolMax: number
   encryptionKey?: string
   apiKey?: string
   rateLimit: { max: number; windowMs: number; sendMax: number }
@@ -184,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     sessionPath: e.SESSION_PATH,
     storage,
     databaseUrl: storage === 'postgres' ? e.DATABASE_URL : undefined,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     encryptionKey: e.SESSION_ENCRYPTION_KEY,
     apiKey: e.API_KEY,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW, sendMax: e.SEND_RATE_LIMIT_MAX },

@@ -1,8 +1,9 @@
 // The start-up check: is every migration in db/migrations applied? If not, say exactly what to run.
+import { StoreDataError } from '../lib/store-errors.js'
 import type { Sql } from './connection.js'
 import { readMigrations, type Migration } from './migrations.js'
 
-export class SchemaNotCurrentError extends Error {
+export class SchemaNotCurrentError extends StoreDataError {
   readonly code = 'SCHEMA_NOT_CURRENT'
   constructor(readonly missing: string[]) {
     super(

@@ -4,6 +4,7 @@
 // caught at load, before anything is decrypted or written. No message here ever contains key material
 // or plaintext.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { StoreDataError } from '../lib/store-errors.js'
 
 export const ENCRYPTED_PREFIX = 'enc:v1:'
 const KEY_CHECK_PREFIX = 'kcv:v1:'
@@ -15,7 +16,7 @@ function where(clientId?: string): string {
 }
 
 /** SESSION_ENCRYPTION_KEY is not 32 bytes in base64 or hex. */
-export class InvalidEncryptionKeyError extends Error {
+export class InvalidEncryptionKeyError extends StoreDataError {
   readonly code = 'INVALID_ENCRYPTION_KEY'
   constructor(length: number) {
     super(
@@ -27,7 +28,7 @@ export class InvalidEncryptionKeyError extends Error {
 }
 
 /** The configured key is not the one the stored session was written with. Nothing was changed. */
-export class WrongEncryptionKeyError extends Error {
+export class WrongEncryptionKeyError extends StoreDataError {
   readonly code = 'WRONG_ENCRYPTION_KEY'
   constructor(clientId?: string) {
     super(
@@ -39,7 +40,7 @@ export class WrongEncryptionKeyError extends Error {
 }
 
 /** The stored session is encrypted but no key is configured. Nothing was changed. */
-export class EncryptionKeyRequiredError extends Error {
+export class EncryptionKeyRequiredError extends StoreDataError {
   readonly code = 'ENCRYPTION_KEY_REQUIRED'
   constructor(clientId?: string) {
     super(
@@ -51,7 +52,7 @@ export class EncryptionKeyRequiredError extends Error {
 }
 
 /** A key is configured but the stored session was written without encryption. Nothing was changed. */
-export class UnencryptedSessionError extends Error {
+export class UnencryptedSessionError extends StoreDataError {
   readonly code = 'SESSION_NOT_ENCRYPTED'
   constructor(clientId?: string) {
     super(
@@ -63,7 +64,7 @@ export class UnencryptedSessionError extends Error {
 }
 
 /** A stored value is not in any format this version can read (truncated, hand-edited, unknown version). */
-export class CorruptValueError extends Error {
+export class CorruptValueError extends StoreDataError {
   readonly code = 'CORRUPT_VALUE'
   constructor(detail: string, clientId?: string) {
     super(`A stored value${where(clientId)} cannot be read: ${detail}.`)

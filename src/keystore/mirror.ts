@@ -10,26 +10,21 @@ import { SessionUnavailableError, StaleFencingTokenError } from './errors.js'
 import type { FileBackend } from './file/index.js'
 import { compareVersions } from './memory.js'
 import { createPostgresBackend, type PostgresBackend } from './postgres/index.js'
-import { createMirroredSink, DEFAULT_PROBE, withTimeout, type ProbePolicy } from './sync.js'
+import { createMirroredSink, DEFAULT_PROBE, type ProbePolicy } from './sync.js'
+import { isStoreDataError } from '../lib/store-errors.js'
+import { withTimeout } from '../lib/timeout.js'
 import type { StoredSession } from './types.js'
 
 export interface PostgresDriverOptions {
   databaseUrl: string
+  /** Borrowed pool (never ended here); absent: the driver opens its own from databaseUrl. */
+  sql?: Sql
   codec: Codec
   file: FileBackend
   logger?: Logger
   probe?: Partial<ProbePolicy>
   pool?: Pick<SqlOptions, 'max' | 'debug' | 'connectTimeout'>
   acknowledge?: 'database' | 'local'
-}
-
-/** Errors that mean the stored data cannot be read with this configuration: never "unreachable". */
-function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code
-  return (
-    typeof code === 'string' &&
-    ['WRONG_ENCRYPTION_KEY', 'ENCRYPTION_KEY_REQUIRED', 'SESSION_NOT_ENCRYPTED', 'CORRUPT_VALUE', 'SCHEMA_NOT_CURRENT'].includes(code)
-  )
 }
 
 /** Brings the database and the mirror level; returns the state the session starts from. */
@@ -75,15 +70,19 @@ async function reconcile(
 export async function createPostgresDriver(o: PostgresDriverOptions): Promise<ModeDriver> {
   const log = o.logger
   const probe: ProbePolicy = { ...DEFAULT_PROBE, ...o.probe }
-  const sql: Sql = createSql(o.databaseUrl, { logger: log, ...o.pool })
+  const ownPool = o.sql === undefined
+  const sql: Sql = o.sql ?? createSql(o.databaseUrl, { logger: log, ...o.pool })
+  const endPool = async () => {
+    if (ownPool) await sql.end({ timeout: 5 })
+  }
   const pg = createPostgresBackend({ sql, codec: o.codec, logger: log })
   const { file } = o
 
   try {
-    await withTimeout(assertSchemaCurrent(sql), probe.timeoutMs)
+    await withTimeout(assertSchemaCurrent(sql), probe.timeoutMs, 'the schema check')
   } catch (err) {
     if (err instanceof SchemaNotCurrentError) {
-      await sql.end({ timeout: 1 })
+      await endPool()
       throw err
     }
     log?.warn({ err: String(err) }, 'database unreachable at start-up: sessions open from the local mirror, degraded')
@@ -91,9 +90,9 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
 
   async function loadDb(clientId: string): Promise<SessionSnapshot | null | undefined> {
     try {
-      return await withTimeout(pg.load(clientId), probe.timeoutMs)
+      return await withTimeout(pg.load(clientId), probe.timeoutMs, 'loading the session')
     } catch (err) {
-      if (isDataError(err)) throw err
+      if (isStoreDataError(err)) throw err
       log?.warn({ clientId, err: String(err) }, 'database unreachable while opening a session')
       return undefined
     }
@@ -114,7 +113,7 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
         try {
           initial = await reconcile(clientId, pg, file, db, local, fencingToken, log)
         } catch (err) {
-          if (isDataError(err) || err instanceof StaleFencingTokenError || !local) throw err
+          if (isStoreDataError(err) || err instanceof StaleFencingTokenError || !local) throw err
           initial = local
           startDegraded = true
           log?.warn({ clientId, err: String(err) }, 'could not bring the database level at open: running degraded')
@@ -139,7 +138,7 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
       const local = await file.list()
       let remote: StoredSession[]
       try {
-        remote = await withTimeout(pg.list(), probe.timeoutMs)
+        remote = await withTimeout(pg.list(), probe.timeoutMs, 'listing sessions')
       } catch (err) {
         log?.warn({ err: String(err) }, 'database unreachable: listing the local mirror only')
         return local
@@ -148,15 +147,15 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
       return [...remote, ...local.filter((s) => !inDb.has(s.clientId))]
     },
     async delete(clientId) {
-      const [db, local] = await Promise.all([withTimeout(pg.remove(clientId), probe.timeoutMs), file.remove(clientId)])
+      const [db, local] = await Promise.all([withTimeout(pg.remove(clientId), probe.timeoutMs, 'deleting the session'), file.remove(clientId)])
       return db || local
     },
     async ping() {
-      return withTimeout(pg.ping(), Math.min(probe.timeoutMs, 3000)).catch(() => false)
+      return withTimeout(pg.ping(), Math.min(probe.timeoutMs, 3000), 'the database ping').catch(() => false)
     },
     async close() {
       await file.close()
-      await sql.end({ timeout: 5 })
+      await endPool()
     },
   }
 }

@@ -20,6 +20,7 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
   const driver: ModeDriver = postgresMode
     ? await createPostgresDriver({
         databaseUrl: options.databaseUrl as string,
+        sql: options.sql,
         codec,
         file,
         logger: log,

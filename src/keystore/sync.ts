@@ -4,6 +4,8 @@
 // state back (one replace) as soon as the database answers again.
 import { open } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { exponentialDelay } from '../lib/backoff.js'
+import { withTimeout } from '../lib/timeout.js'
 import type { SessionVersion, WriteBatch } from './backend.js'
 import { StaleFencingTokenError, VersionConflictError } from './errors.js'
 import type { FileBackend } from './file/index.js'
@@ -23,28 +25,6 @@ export interface ProbePolicy {
 }
 
 export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1000, maxMs: 15_000, timeoutMs: 10_000 }
-
-/** Delay before probe attempt n (0-based): base * 2^n, capped. Pure. */
-export function probeDelay(attempt: number, policy: Pick<ProbePolicy, 'baseMs' | 'maxMs'>): number {
-  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 20))
-}
-
-export class DatabaseTimeoutError extends Error {
-  readonly code = 'DATABASE_TIMEOUT'
-  constructor(ms: number) {
-    super(`The database did not answer within ${ms} ms.`)
-    this.name = 'DatabaseTimeoutError'
-  }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DatabaseTimeoutError(ms)), ms)
-  })
-  promise.catch(() => {}) // a late rejection after the timeout is expected, not unhandled
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 /** fsyncs the mirror's files: the file backend runs without fsync while the database holds the truth. */
 async function syncFiles(paths: { snapshot: string; journal: string }): Promise<void> {
@@ -104,7 +84,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
   const shipper = createGroupWriter(async (batch) => {
     if (degraded || refused || removed || compareVersions(batch.version, shipped) <= 0) return
     try {
-      await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+      await withTimeout(pg.apply(clientId, batch, opts), o.probe.timeoutMs, 'a database write')
       shipped = batch.version
       reachable = true
     } catch (err) {
@@ -132,7 +112,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
 
   function scheduleProbe(): void {
     if (closed || refused || timer) return
-    const delay = probeDelay(attempt++, o.probe)
+    const delay = exponentialDelay(attempt++, o.probe)
     timer = setTimeout(() => {
       timer = null
       void catchUp().catch(() => {})
@@ -156,7 +136,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
         if (!degraded || closed || refused || removed) return
         await shipper.idle()
         const snapshot = o.live.snapshot()
-        await withTimeout(pg.replace(clientId, snapshot, opts), o.probe.timeoutMs)
+        await withTimeout(pg.replace(clientId, snapshot, opts), o.probe.timeoutMs, 'the database catch-up')
         shipped = snapshot.version
         degraded = false
         reachable = true
@@ -214,7 +194,7 @@ export function createMirroredSink(o: MirroredSinkOptions): SessionSink {
       // no fsync) is awaited only when it has to carry the write alone. The batch is encoded once for
       // both, and the statement is issued first: the mirror's work runs while the database works.
       const encoded = encodeOnce(batch)
-      const db = withTimeout(encoded ? pg.applyEncoded(clientId, encoded, opts) : pg.apply(clientId, batch, opts), o.probe.timeoutMs)
+      const db = withTimeout(encoded ? pg.applyEncoded(clientId, encoded, opts) : pg.apply(clientId, batch, opts), o.probe.timeoutMs, 'a database write')
       const mirror = encoded ? file.applyEncoded(clientId, encoded) : file.apply(clientId, batch)
       mirror.catch(() => {})
       try {

@@ -2,6 +2,7 @@
 // scripts) depends on these types only, never on SQL or files.
 import type { AuthenticationState } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
+import type { Sql } from '../db/connection.js'
 
 export type StorageMode = 'file' | 'postgres'
 
@@ -82,6 +83,11 @@ export interface SessionStoreOptions {
   sessionPath: string
   /** Postgres connection string; absent = file mode. */
   databaseUrl?: string
+  /**
+   * A pool to borrow instead of opening one from databaseUrl (the server shares its pool); the store
+   * never ends it. databaseUrl must still be given: it selects Postgres mode.
+   */
+  sql?: Sql
   /** 32 bytes, base64 or hex: AES-256-GCM at rest in both the database and the file. */
   encryptionKey?: string
   logger?: Logger

@@ -3,7 +3,7 @@
 export { createLeaseManager, resolveLeaseOptions, type LeaseManager, type ResolvedLeaseOptions } from './manager.js'
 export { LeaseHolder } from './holder.js'
 export { defaultLeaseOwner } from './owner.js'
-export { LeaseStatementTimeoutError } from './timeout.js'
+export { TimeoutError } from '../lib/timeout.js'
 export { acquireFolderLock, SessionFolderLockedError, type FolderLock, type FolderLockOptions, type LockOwner } from './file-lock.js'
 export type {
   AcquireResult, HoldOptions, LeaseClock, LeaseManagerOptions, LeaseRole, LeaseRow, LeaseSql, LeaseState, LostReason,

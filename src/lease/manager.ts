@@ -3,7 +3,8 @@
 // a LeaseHolder object returned by hold(), owned and stopped by its caller.
 import { LeaseHolder } from './holder.js'
 import { acquireStatement, parseOutcome, readLease, releaseStatement, renewStatement, type LeaseOutcome } from './statements.js'
-import { systemClock, withTimeout } from './timeout.js'
+import { systemClock } from '../lib/clock.js'
+import { withTimeout } from '../lib/timeout.js'
 import type { AcquireResult, HoldOptions, LeaseManagerOptions, LeaseRow } from './types.js'
 
 export interface ResolvedLeaseOptions {
@@ -54,7 +55,7 @@ export function createLeaseManager(options: LeaseManagerOptions) {
     // The statement returns nothing only when a concurrent first insert committed after its snapshot;
     // the next attempt sees that row.
     for (let i = 0; i < 3; i++) {
-      const rows = await withTimeout(acquireStatement(sql, clientId, owner, ttlMs), statementTimeoutMs, clock)
+      const rows = await withTimeout(acquireStatement(sql, clientId, owner, ttlMs), statementTimeoutMs, 'a lease statement', clock)
       const o = parseOutcome(rows)
       if (o) return o
     }
@@ -62,7 +63,7 @@ export function createLeaseManager(options: LeaseManagerOptions) {
   }
 
   async function extend(clientId: string, fencingToken: number): Promise<LeaseOutcome> {
-    const rows = await withTimeout(renewStatement(sql, clientId, owner, fencingToken, ttlMs), statementTimeoutMs, clock)
+    const rows = await withTimeout(renewStatement(sql, clientId, owner, fencingToken, ttlMs), statementTimeoutMs, 'a lease statement', clock)
     const o = parseOutcome(rows)
     // No row at all: the lease row was deleted by hand; we certainly do not hold it.
     return o ?? { ok: false, owner: '', fencingToken: 0, expiresAt: new Date(0), takeovers: 0, remainingMs: 0 }
@@ -73,7 +74,7 @@ export function createLeaseManager(options: LeaseManagerOptions) {
    * Only ours (and only this token, when given). Returns whether a live lease of ours was released.
    */
   async function release(clientId: string, fencingToken?: number): Promise<boolean> {
-    const rows = await withTimeout(releaseStatement(sql, clientId, owner, fencingToken), statementTimeoutMs, clock)
+    const rows = await withTimeout(releaseStatement(sql, clientId, owner, fencingToken), statementTimeoutMs, 'a lease statement', clock)
     const released = rows.length > 0
     if (released) logger?.info({ clientId, owner }, 'session lease released')
     return released
@@ -100,7 +101,7 @@ export function createLeaseManager(options: LeaseManagerOptions) {
 
     /** The current row (whoever holds it), for session-info; null if the lease was never taken. */
     read(clientId: string): Promise<LeaseRow | null> {
-      return withTimeout(readLease(sql, clientId), statementTimeoutMs, clock)
+      return withTimeout(readLease(sql, clientId), statementTimeoutMs, 'a lease statement', clock)
     },
 
     /**

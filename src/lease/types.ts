@@ -3,16 +3,13 @@
 // fencing token that increases every time the lease changes hands. Keystore writes carry the token.
 import type { Logger } from 'pino'
 import type { Sql } from 'postgres'
+import type { Clock } from '../lib/clock.js'
 
 /** The part of a postgres.js `Sql` the lease uses: tagged templates only (pooler-safe). */
 export type LeaseSql = Sql
 
-/** Monotonic time and timers; injectable so a test can control them. Defaults: performance.now + setTimeout. */
-export interface LeaseClock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
+/** The lease's clock: monotonic time and timers (src/lib/clock.ts), injectable so tests control them. */
+export type LeaseClock = Clock
 
 export interface LeaseManagerOptions {
   sql: LeaseSql

@@ -1,13 +1,13 @@
-// One WhatsApp connection per session (issue 5), as the `lease` decorator:
-// - Postgres mode (SESSION_LEASE=on): a LeaseManager on its own small pool; each session holds its
+// One WhatsApp connection per session, as the `lease` decorator:
+// - Postgres mode (SESSION_LEASE=on): a LeaseManager on the instance's pool; each session holds its
 //   client id's lease before it connects (see src/lease and Session).
 // - File mode: no lease across machines; the session folder is locked against a second local process.
 // Closed after the sessions (Fastify runs later plugins' onClose first), so they release their leases
-// on the pool before it ends.
+// before the pool ends.
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
-import { acquireFolderLock, createLeaseService, SessionFolderLockedError, type FolderLock, type LeaseManager } from '../lease/index.js'
+import { acquireFolderLock, createLeaseManager, SessionFolderLockedError, type FolderLock, type LeaseManager } from '../lease/index.js'
 
 export interface LeaseInfo {
   /** postgres: sessions hold a lease row; off: SESSION_LEASE=off; folder-lock: file mode. */
@@ -33,10 +33,10 @@ export interface LeasePluginOptions {
 
 export default fp<LeasePluginOptions>(
   async (app, { config, logger }) => {
-    if (app.store.mode === 'postgres' && config.lease.enabled && config.databaseUrl) {
-      const service = createLeaseService({ databaseUrl: config.databaseUrl, owner: config.lease.owner, ttlMs: config.lease.ttlMs, logger })
+    if (app.store.mode === 'postgres' && config.lease.enabled && app.db.sql) {
+      const manager = createLeaseManager({ sql: app.db.sql, owner: config.lease.owner, ttlMs: config.lease.ttlMs, logger: logger.child({ component: 'lease' }) })
       app.decorate('lease', {
-        manager: service.manager,
+        manager,
         info: {
           mode: 'postgres',
           description: `Each session connects only while this instance holds its lease in Postgres (ttl ${config.lease.ttlMs} ms); other instances wait in standby and take over when it is released or expires.`,
@@ -45,7 +45,6 @@ export default fp<LeasePluginOptions>(
           lockFile: null,
         },
       })
-      app.addHook('onClose', () => service.close())
       return
     }
     if (app.store.mode === 'postgres') {
@@ -81,5 +80,5 @@ export default fp<LeasePluginOptions>(
     })
     app.addHook('onClose', () => lock.release())
   },
-  { name: 'lease', fastify: '5.x', dependencies: ['store'] },
+  { name: 'lease', fastify: '5.x', dependencies: ['store', 'db'] },
 )

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import type { AppConfig } from '../config.js'
 import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../whatsapp/manager.js'
-import { SESSION_STATES } from '../whatsapp/session.js'
+import { SESSION_STATES } from '../lib/session-states.js'
 import { registerLeaseGauges } from './lease-metrics.js'
 
 declare module 'fastify' {

@@ -27,6 +27,7 @@ export default fp<StorePluginOptions>(
     const store = await createStore({
       sessionPath: config.sessionPath,
       databaseUrl: config.storage === 'postgres' ? config.databaseUrl : undefined,
+      sql: app.db.sql ?? undefined,
       encryptionKey: config.encryptionKey,
       logger: log,
       onWrite: app.metrics.onWrite,
@@ -54,5 +55,5 @@ export default fp<StorePluginOptions>(
       await store.close()
     })
   },
-  { name: 'store', fastify: '5.x', dependencies: ['metrics'] },
+  { name: 'store', fastify: '5.x', dependencies: ['metrics', 'db'] },
 )

@@ -2,7 +2,7 @@
 // the error answers of a route in its OpenAPI entry.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { errorCatalogue, type ErrorCode } from '../errors.js'
-import { CLIENT_ID_PATTERN } from '../whatsapp/manager.js'
+import { CLIENT_ID_PATTERN } from '../lib/client-id.js'
 
 export const ClientId = Type.String({
   pattern: CLIENT_ID_PATTERN,

@@ -1,7 +1,7 @@
 // Schemas of the multi-session routes (/api/whatsapp/sessions...) and the stored-session listing.
 import { Type, type Static } from '@sinclair/typebox'
 import { ClientId, Nullable, StringEnum, Timestamp } from './common.js'
-import { SESSION_STATES } from '../whatsapp/session.js'
+import { SESSION_STATES } from '../lib/session-states.js'
 import { SessionStateSchema } from './whatsapp.js'
 
 export const StoredSessionSchema = Type.Object({

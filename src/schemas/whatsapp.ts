@@ -1,6 +1,6 @@
 // Request and response schemas of the single-session routes (/api/whatsapp/status, qr, send, ...).
 import { Type, type Static } from '@sinclair/typebox'
-import { SESSION_STATES } from '../whatsapp/session.js'
+import { SESSION_STATES } from '../lib/session-states.js'
 import { ClientId, Nullable, NullableTimestamp, StringEnum, Timestamp } from './common.js'
 
 export const SessionStateSchema = StringEnum(SESSION_STATES, {

@@ -6,10 +6,10 @@ import type { AppConfig } from '../config.js'
 import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/types.js'
 import type { LeaseManager } from '../lease/index.js'
 import { SessionError } from './errors.js'
-import { isFatalStoreError, Session, SESSION_STATES, type SessionLeaseHandlers, type SessionState } from './session.js'
-
-export const CLIENT_ID_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$'
-const CLIENT_ID = new RegExp(CLIENT_ID_PATTERN)
+import { assertClientId } from '../lib/client-id.js'
+import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
+import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
+import { Session, type SessionLeaseHandlers } from './session.js'
 
 /** Counters the manager reports to (the metrics plugin implements it; all optional). */
 export interface SessionMetrics {
@@ -33,12 +33,6 @@ export interface SessionManagerOptions {
    * before connecting and opens the store under its fencing token. Absent: sessions connect at once.
    */
   lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner'>
-}
-
-export function assertClientId(clientId: string): void {
-  if (!CLIENT_ID.test(clientId)) {
-    throw new SessionError('INVALID_CLIENT_ID', 'clientId must be 1-128 letters, digits, ".", "_" or "-", not starting with ".".')
-  }
 }
 
 export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease }: SessionManagerOptions) {
@@ -65,12 +59,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     try {
       await store.verify(clientId)
     } catch (err) {
-      if (isFatalStoreError(err)) throw unreadable(err)
+      if (isStoreDataError(err)) throw unreadable(err)
       log.warn({ err, clientId }, 'could not check the stored session before starting it')
     }
   }
 
-  const unreadable = (err: Error & { code: string }) =>
+  const unreadable = (err: StoreDataError) =>
     new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
   /** Creates and starts a session; resolves once its socket is created (not necessarily open). */
@@ -99,7 +93,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     } catch (err) {
       sessions.delete(clientId)
       await session.stop()
-      if (isFatalStoreError(err)) throw unreadable(err)
+      if (isStoreDataError(err)) throw unreadable(err)
       throw err
     }
     return session

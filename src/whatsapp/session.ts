@@ -5,16 +5,15 @@
 import { EventEmitter } from 'node:events'
 import makeWASocket, { Browsers, DisconnectReason, type WASocket } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
+import type { SessionState } from '../lib/session-states.js'
 import type { AuthStateHandle, OpenOptions, StoreHealth } from '../keystore/types.js'
 import type { LeaseState, LostReason } from '../lease/types.js'
-import { backoffDelay, type BackoffOptions } from './backoff.js'
+import { backoffDelay, type BackoffOptions } from '../lib/backoff.js'
+import { isStoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
 import { normalisePhone, toJid } from './jid.js'
 
-export const SESSION_STATES = [
-  'starting', 'qr', 'connecting', 'open', 'reconnecting', 'logged_out', 'replaced', 'stopped', 'standby',
-] as const
-export type SessionState = (typeof SESSION_STATES)[number]
+export { SESSION_STATES, type SessionState } from '../lib/session-states.js'
 
 export interface LastDisconnect {
   code: number | null
@@ -88,19 +87,6 @@ export interface SessionEvents {
 /** 515 normally comes once, right after a pairing; more in a row means something else is wrong. */
 const MAX_IMMEDIATE_RESTARTS = 3
 const LOGOUT_TIMEOUT_MS = 5_000
-
-/**
- * Store errors that no retry can fix (the key or the schema is wrong): the session stops and says so,
- * and nothing stored is touched. Codes from src/keystore/crypto.ts and src/db/schema.ts.
- */
-const FATAL_STORE_ERRORS = new Set([
-  'WRONG_ENCRYPTION_KEY', 'ENCRYPTION_KEY_REQUIRED', 'SESSION_NOT_ENCRYPTED', 'INVALID_ENCRYPTION_KEY', 'SCHEMA_NOT_CURRENT',
-])
-
-export function isFatalStoreError(err: unknown): err is Error & { code: string } {
-  const code = (err as { code?: unknown } | null)?.code
-  return err instanceof Error && typeof code === 'string' && FATAL_STORE_ERRORS.has(code)
-}
 
 function closeCode(error: unknown): number | null {
   if (typeof error !== 'object' || error === null || !('output' in error)) return null
@@ -406,7 +392,7 @@ export class Session extends EventEmitter<SessionEvents> {
       await this.#connect()
     } catch (err) {
       if (this.#lifetime.signal.aborted) return
-      if (isFatalStoreError(err)) {
+      if (isStoreDataError(err)) {
         this.#log.error({ code: err.code, reason: err.message }, 'the stored session cannot be opened; session stopped')
         this.#lastDisconnect = { code: null, reason: err.message, at: new Date().toISOString() }
         if (options.rethrowFatal) throw err

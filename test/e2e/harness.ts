@@ -115,7 +115,7 @@ export async function startApp(t: Teardown, o: StartAppOptions): Promise<Running
   })
   const logger = pino({ level: 'warn' }, sink)
   const createStore = o.database
-    ? (options: SessionStoreOptions) => createSessionStore({ ...options, database: o.database })
+    ? (options: SessionStoreOptions) => createSessionStore({ ...options, sql: undefined, database: o.database })
     : undefined
   const app = await buildApp({ config, logger, ...(createStore ? { createStore } : {}) })
   let closing: Promise<void> | null = null

@@ -1,25 +1,9 @@
 // Names of everything a session owns in SESSION_PATH, and the client-id check that keeps those names
 // inside the folder. One place decides what a file is, so listing, cleanup and quarantine agree.
 import { join } from 'node:path'
+import { assertClientId, isValidClientId } from '../../lib/client-id.js'
 
-/** A client id that cannot name a file safely: path separators, dot names, control characters, too long. */
-export class InvalidClientIdError extends Error {
-  readonly code = 'INVALID_CLIENT_ID'
-  constructor() {
-    super('A client id must be 1-128 characters of letters, digits, ".", "_" or "-", and not start with ".".')
-    this.name = 'InvalidClientIdError'
-  }
-}
-
-const CLIENT_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/
-
-export function isValidClientId(clientId: unknown): clientId is string {
-  return typeof clientId === 'string' && CLIENT_ID.test(clientId)
-}
-
-export function assertClientId(clientId: unknown): asserts clientId is string {
-  if (!isValidClientId(clientId)) throw new InvalidClientIdError()
-}
+export { InvalidClientIdError, isValidClientId, assertClientId } from '../../lib/client-id.js'
 
 export const SNAPSHOT_SUFFIX = '.json'
 export const JOURNAL_SUFFIX = '.journal'

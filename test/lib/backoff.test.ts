@@ -1,5 +1,5 @@
 import t from 'tap'
-import { backoffDelay } from '../../src/whatsapp/backoff.js'
+import { backoffDelay } from '../../src/lib/backoff.js'
 
 const opts = { baseMs: 1000, maxMs: 60_000 }
 
