@@ -17,6 +17,8 @@ export interface ModeDriver {
   open(clientId: string, fencingToken?: number): Promise<OpenedSession>
   /** Reads the stored session (every copy reachable) without writing; throws what open() would for its data. */
   verify(clientId: string): Promise<void>
+  /** See SessionStore.preflight. */
+  preflight(): Promise<void>
   list(): Promise<StoredSession[]>
   delete(clientId: string): Promise<boolean>
   ping(): Promise<boolean | null>
@@ -33,6 +35,7 @@ export function createFileDriver(file: FileBackend): ModeDriver {
     async verify(clientId) {
       await file.load(clientId)
     },
+    preflight: () => file.checkKey(),
     list: () => file.list(),
     delete: (clientId) => file.remove(clientId),
     ping: async () => null,

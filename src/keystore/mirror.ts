@@ -134,6 +134,17 @@ export async function createPostgresDriver(o: PostgresDriverOptions): Promise<Mo
       // loadDb returns undefined when the database is unreachable: then only the mirror can be checked.
       await Promise.all([loadDb(clientId), file.load(clientId)])
     },
+    async preflight() {
+      let keyChecks: Array<string | null>
+      try {
+        keyChecks = await withTimeout(pg.keyChecks(), probe.timeoutMs, 'the encryption key check')
+      } catch (err) {
+        log?.warn({ err }, 'database unreachable at start-up: the encryption key is checked against the local mirror only')
+        await file.checkKey()
+        return
+      }
+      for (const stored of keyChecks) o.codec.verifyKeyCheck(stored)
+    },
     async list(): Promise<StoredSession[]> {
       const local = await file.list()
       let remote: StoredSession[]

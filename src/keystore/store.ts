@@ -83,6 +83,7 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
       if (handles.has(clientId)) return
       await driver.verify(clientId)
     },
+    preflight: () => driver.preflight(),
     ping: () => driver.ping(),
     close() {
       closed ??= close()

@@ -73,6 +73,13 @@ export interface SessionStore {
    * server refuse to start before it waits for a lease. An unreachable database is not an error here.
    */
   verify(clientId: string): Promise<void>
+  /**
+   * One cheap check before the server listens, instead of reading every session: the configured
+   * encryption key matches what stored sessions were written with (one query in Postgres mode, one
+   * session file in file mode; the schema is checked when the store is created). Throws a
+   * StoreDataError; an unreachable database is not an error here (sessions then report it one by one).
+   */
+  preflight(): Promise<void>
   /** Database reachable right now (null in file mode). Cheap. */
   ping(): Promise<boolean | null>
   close(): Promise<void>

@@ -181,6 +181,26 @@ export function createFileBackend(options: FileBackendOptions) {
       return s.remove()
     },
 
+    /**
+     * The encryption key check against one stored session file (the first by name), without opening
+     * it: throws what load() would for a wrong or missing key. Nothing stored: nothing to check.
+     */
+    async checkKey(): Promise<void> {
+      const scan = await scanSessionFolder(sessionPath)
+      for (const { clientId, snapshot } of scan.sessions) {
+        if (!snapshot) continue
+        let header: { keyCheck: string | null }
+        try {
+          header = parseSnapshot(await readFile(snapshot.path, 'utf8'), clientId).header
+        } catch (err) {
+          if (isNotFound(err) || err instanceof FormatError) continue
+          throw err
+        }
+        codec.verifyKeyCheck(header.keyCheck, clientId)
+        return
+      }
+    },
+
     async list(): Promise<StoredSession[]> {
       const scan = await scanSessionFolder(sessionPath)
       const out: StoredSession[] = []

@@ -166,6 +166,11 @@ export function createPostgresBackend({ sql, codec, logger }: PostgresBackendOpt
       }))
     },
 
+    /** The distinct key-check values stored sessions were written with (null = unencrypted). */
+    async keyChecks(): Promise<Array<string | null>> {
+      return (await scrubbed(() => q.distinctKeyChecks(sql))).map((r) => r.key_check)
+    },
+
     async remove(clientId: string): Promise<boolean> {
       return (await q.deleteSession(sql, clientId)).length > 0
     },

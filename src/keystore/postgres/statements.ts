@@ -126,6 +126,10 @@ export function insertKeys(sql: Sql, clientId: string, rows: { types: string[]; 
       FROM unnest(${rows.types}::text[], ${rows.ids}::text[], ${rows.values}::text[]) AS u(type, key_id, value)`
 }
 
+export function distinctKeyChecks(sql: Sql) {
+  return sql<{ key_check: string | null }[]>`SELECT DISTINCT key_check FROM whatsapp_sessions`
+}
+
 export function deleteSession(sql: Sql, clientId: string) {
   return sql`DELETE FROM whatsapp_sessions WHERE client_id = ${clientId} RETURNING client_id`
 }
