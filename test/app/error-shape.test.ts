@@ -52,6 +52,8 @@ t.test('Fastify\'s own errors, on every route that takes a body', async (t) => {
   for (const [method, url] of [['GET', '/nope'], ['POST', '/api/whatsapp/nope'], ['DELETE', '/api/whatsapp/status'], ['PUT', '/api/whatsapp/sessions']]) {
     assertShape(t, `${method} ${url}`, injected(await app.inject({ method: method as 'GET', url })), 'NOT_FOUND')
   }
+  // A plugin's own 4xx (the docs' static file server refusing a NUL byte) gets a specific code too.
+  assertShape(t, 'NUL in a static path', injected(await app.inject('/docs/static/a%00b')), 'FORBIDDEN')
 })
 
 t.test('an undecodable URL and a path parameter too long; a 128-character client id is routed', async (t) => {
