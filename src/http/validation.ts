@@ -8,10 +8,10 @@
 //     and fails a scalar schema.
 // Defaults in schemas still apply to omitted fields (documented defaults, not a change of what was sent).
 import AjvCompiler from '@fastify/ajv-compiler'
-import type { FastifySchema, RouteOptions } from 'fastify'
-import type { FastifySchemaControllerOptions } from 'fastify/types/schema.js'
+import type { FastifySchema, FastifyServerOptions, RouteOptions } from 'fastify'
 
-type ValidatorFactory = NonNullable<NonNullable<FastifySchemaControllerOptions['compilersFactory']>['buildValidator']>
+type SchemaController = NonNullable<FastifyServerOptions['schemaController']>
+type ValidatorFactory = NonNullable<NonNullable<SchemaController['compilersFactory']>['buildValidator']>
 
 const STRICT = { removeAdditional: false, useDefaults: true, allErrors: false } as const
 
