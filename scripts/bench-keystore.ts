@@ -312,7 +312,7 @@ async function ours(dir: string, databaseUrl?: string, acknowledge?: 'database' 
     if (query.includes('INSERT INTO whatsapp_sessions AS s')) writes++
   }
   const sessionPath = join(dir, 's')
-  const store = await createSessionStore({ sessionPath, databaseUrl, acknowledge, database: databaseUrl ? { debug } : undefined })
+  const store = await createSessionStore({ sessionPath, databaseUrl, database: databaseUrl ? { debug } : undefined })
   const h = await store.open(CLIENT)
   return {
     keys: h.state.keys,

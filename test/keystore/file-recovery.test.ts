@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
 import { appendFile, readFile, readdir, writeFile, truncate, stat } from 'node:fs/promises'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createFileBackend, scanSessionFolder, type FileBackendOptions, type QuarantineEvent } from '../../src/keystore/file/index.js'
+import { scanSessionFolder } from '../../src/keystore/file/index.js'
+import { fileBackend as createFileBackend, type FileBackendOptions } from './fixtures/backends.js'
 import { sampleCreds } from './fixtures/values.js'
 import { tempFolder } from './fixtures/tmp.js'
 
@@ -28,11 +29,11 @@ t.test('an unparseable snapshot is moved aside byte-identical, reported, and loa
   const damaged = Buffer.concat([(await readFile(`${sessions}/c1.json`)).subarray(0, 300), Buffer.from('\u0000garbage')])
   await writeFile(`${sessions}/c1.json`, damaged)
   const journalBytes = await readFile(`${sessions}/c1.journal`)
-  const events: QuarantineEvent[] = []
   const warnings: unknown[] = []
   const logger = { warn: (...a: unknown[]) => void warnings.push(a), info() {}, debug() {}, error() {} } as never
-  const backend = fresh(t, sessions, { logger, onQuarantine: (e) => void events.push(e) })
+  const backend = fresh(t, sessions, { logger })
   t.equal(await backend.load('c1'), null)
+  const events = backend.quarantined()
   t.equal(events.length, 1)
   t.equal(events[0].reason, 'snapshot-unreadable')
   t.same(backend.quarantined(), events)
