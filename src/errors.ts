@@ -4,6 +4,7 @@
 // 5xx answers never carry the internal message (it is logged instead, with the request id).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidClientIdError } from './lib/client-id.js'
+import { StoreUnavailableError } from './lib/store-errors.js'
 import { SessionError } from './whatsapp/errors.js'
 
 export const errorCatalogue = {
@@ -103,6 +104,7 @@ export function toErrorBody(err: unknown, requestId: string): { status: number; 
     return { status: err.statusCode, body, headers: err.headers }
   }
   if (err instanceof InvalidClientIdError) return toErrorBody(new ApiError('INVALID_CLIENT_ID'), requestId)
+  if (err instanceof StoreUnavailableError) return toErrorBody(new ApiError('STORE_UNAVAILABLE', { details: { reason: err.message } }), requestId)
   if (err instanceof SessionError) {
     // The catalogue sentence says how to fix it; the session's own sentence says what exactly was wrong.
     const extra = typeof err.details === 'object' && err.details !== null ? err.details : {}
