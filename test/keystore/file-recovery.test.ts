@@ -135,3 +135,25 @@ t.test('scanSessionFolder reports temp files, quarantined files and sessions wit
   t.equal((await readdir(sessions)).length, 6, 'nothing removed')
   t.same((await fresh(t, sessions).list()).map((s) => s.clientId), ['c6'], 'list skips what it cannot read')
 })
+
+for (const [damage, write] of [
+  ['a damaged header line', (text: string) => ['{garbage', ...text.split('\n').slice(1)].join('\n')],
+  ['an empty journal', () => ''],
+] as const) {
+  t.test(`${damage} with acknowledged entries after it is quarantined, never taken as already folded in`, async (t) => {
+    const { sessions } = await tempFolder(t)
+    await seed(sessions, 'c7', 6) // creds in the snapshot, five writes in the journal
+    const journal = `${sessions}/c7.journal`
+    await writeFile(journal, write(await readFile(journal, 'utf8')))
+    const damaged = await readFile(journal)
+    const warnings: string[] = []
+    const logger = { warn: (_o: unknown, msg: string) => void warnings.push(msg), info() {}, debug() {}, error() {} } as never
+    const backend = fresh(t, sessions, { logger })
+    t.equal(await backend.load('c7'), null, 'not opened from the snapshot alone')
+    t.equal(backend.quarantined()[0]?.reason, 'journal-corrupt')
+    const moved = backend.quarantined()[0]?.moved.find((m) => m.from.endsWith('c7.journal'))
+    t.same(await readFile(moved?.to ?? ''), damaged, 'the journal is kept, byte-identical, beside the snapshot')
+    t.same((await readdir(sessions)).filter((n) => !n.includes('.corrupt-')), [], 'nothing left to be overwritten')
+    t.ok(warnings.some((w) => /journal/.test(w)), `logged: ${warnings.join('; ')}`)
+  })
+}
