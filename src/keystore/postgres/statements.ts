@@ -1,5 +1,5 @@
 // Every statement the Postgres backend runs, next to the shape of its rows. client_id is in every WHERE.
-import type { TransactionSql, PendingQuery, Row } from 'postgres'
+import type { TransactionSql } from 'postgres'
 import type { Sql as PoolSql } from '../../db/connection.js'
 
 /** A pool or a transaction: statements run on either. */
@@ -57,26 +57,34 @@ export interface Write {
   deletes: Omit<Rows, 'values'>
 }
 
-/** The key upserts and deletes of a write, as CTEs on `s` (the session row the write updated or created). */
-function keyChanges(sql: Sql, w: Write): PendingQuery<Row[]> {
-  const up = w.upserts.types.length === 0 ? sql`` : sql`,
+/**
+ * The two write statements are assembled as text with numbered parameters rather than from nested
+ * sql`` fragments: postgres.js builds a fragment-composed query anew on every call, which cost more
+ * than the rest of the write path. Values only ever travel as parameters; `param` returns `$n`.
+ */
+function writeText(w: Write) {
+  const params: unknown[] = []
+  const param = (value: unknown) => `$${params.push(value)}`
+  const id = param(w.clientId)
+  const lease = w.fencingToken === null ? '' : `AND EXISTS (SELECT 1 FROM whatsapp_session_leases l WHERE l.client_id = ${id} AND l.fencing_token = ${param(w.fencingToken)}::bigint)`
+  const keys = [
+    w.upserts.types.length === 0
+      ? ''
+      : `,
     up AS (
       INSERT INTO whatsapp_session_keys (client_id, type, key_id, value)
       SELECT s.client_id, u.type, u.key_id, u.value
-        FROM s, unnest(${w.upserts.types}::text[], ${w.upserts.ids}::text[], ${w.upserts.values}::text[]) AS u(type, key_id, value)
-      ON CONFLICT (client_id, type, key_id) DO UPDATE SET value = EXCLUDED.value)`
-  const del = w.deletes.types.length === 0 ? sql`` : sql`,
+        FROM s, unnest(${param(w.upserts.types)}::text[], ${param(w.upserts.ids)}::text[], ${param(w.upserts.values)}::text[]) AS u(type, key_id, value)
+      ON CONFLICT (client_id, type, key_id) DO UPDATE SET value = EXCLUDED.value)`,
+    w.deletes.types.length === 0
+      ? ''
+      : `,
     del AS (
       DELETE FROM whatsapp_session_keys k
-       USING s, unnest(${w.deletes.types}::text[], ${w.deletes.ids}::text[]) AS d(type, key_id)
-       WHERE k.client_id = s.client_id AND k.type = d.type AND k.key_id = d.key_id)`
-  return sql`${up}${del}`
-}
-
-function leaseGuard(sql: Sql, w: Write) {
-  return w.fencingToken === null
-    ? sql``
-    : sql`AND EXISTS (SELECT 1 FROM whatsapp_session_leases l WHERE l.client_id = ${w.clientId} AND l.fencing_token = ${w.fencingToken}::bigint)`
+       USING s, unnest(${param(w.deletes.types)}::text[], ${param(w.deletes.ids)}::text[]) AS d(type, key_id)
+       WHERE k.client_id = s.client_id AND k.type = d.type AND k.key_id = d.key_id)`,
+  ].join('')
+  return { params, param, id, lease, keys }
 }
 
 /**
@@ -86,20 +94,19 @@ function leaseGuard(sql: Sql, w: Write) {
  * table), so the per-write update stays cheap.
  */
 export function updateStatement(sql: Sql, w: Write) {
-  const status = w.status === undefined ? sql`` : sql`, status = ${w.status}::text`
-  const jid = w.jid === undefined ? sql`` : sql`, jid = ${w.jid}::text`
-  const creds =
-    w.creds === undefined
-      ? sql``
-      : sql`,
-    cr AS (UPDATE whatsapp_session_creds c SET creds = ${w.creds}::text FROM s WHERE c.client_id = s.client_id)`
-  return sql<{ applied: number }[]>`
+  const { params, param, id, lease, keys } = writeText(w)
+  const [epoch, seq] = [param(w.epoch), param(w.seq)]
+  const status = w.status === undefined ? '' : `, status = ${param(w.status)}::text`
+  const jid = w.jid === undefined ? '' : `, jid = ${param(w.jid)}::text`
+  const creds = w.creds === undefined ? '' : `,
+    cr AS (UPDATE whatsapp_session_creds c SET creds = ${param(w.creds)}::text FROM s WHERE c.client_id = s.client_id)`
+  return sql.unsafe<{ applied: number }[]>(`
     WITH s AS (
-      UPDATE whatsapp_sessions SET version_epoch = ${w.epoch}::bigint, version_seq = ${w.seq}::bigint, updated_at = now()${status}${jid}
-       WHERE client_id = ${w.clientId} AND (version_epoch, version_seq) < (${w.epoch}::bigint, ${w.seq}::bigint) ${leaseGuard(sql, w)}
+      UPDATE whatsapp_sessions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint, updated_at = now()${status}${jid}
+       WHERE client_id = ${id} AND (version_epoch, version_seq) < (${epoch}::bigint, ${seq}::bigint) ${lease}
       RETURNING client_id
-    )${creds}${keyChanges(sql, w)}
-    SELECT count(*)::int AS applied FROM s`
+    )${creds}${keys}
+    SELECT count(*)::int AS applied FROM s`, params as never[], { prepare: true })
 }
 
 /**
@@ -108,30 +115,31 @@ export function updateStatement(sql: Sql, w: Write) {
  * deleted at this version or later.
  */
 export function createStatement(sql: Sql, w: Write & { creds: string; keyCheck: string | null; keyIds: string }) {
-  const jidGiven = w.jid !== undefined
-  return sql<{ applied: number; incarnation: string | null }[]>`
+  const { params, param, id, lease, keys } = writeText(w)
+  const [epoch, seq, status] = [param(w.epoch), param(w.seq), param(w.status ?? null)]
+  return sql.unsafe<{ applied: number; incarnation: string | null }[]>(`
     WITH ok AS (
       SELECT true AS ok
        WHERE NOT EXISTS (SELECT 1 FROM whatsapp_session_tombstones t
-                          WHERE t.client_id = ${w.clientId} AND (t.version_epoch, t.version_seq) >= (${w.epoch}::bigint, ${w.seq}::bigint))
-         ${leaseGuard(sql, w)}
+                          WHERE t.client_id = ${id} AND (t.version_epoch, t.version_seq) >= (${epoch}::bigint, ${seq}::bigint))
+         ${lease}
     ),
     s AS (
       INSERT INTO whatsapp_sessions AS s (client_id, status, jid, version_epoch, version_seq, key_check, key_ids)
-      SELECT ${w.clientId}, coalesce(${w.status ?? null}::text, 'inactive'), ${w.jid ?? null}::text,
-             ${w.epoch}::bigint, ${w.seq}::bigint, ${w.keyCheck}::text, ${w.keyIds}::text
+      SELECT ${id}, coalesce(${status}::text, 'inactive'), ${param(w.jid ?? null)}::text,
+             ${epoch}::bigint, ${seq}::bigint, ${param(w.keyCheck)}::text, ${param(w.keyIds)}::text
         FROM ok
       ON CONFLICT (client_id) DO UPDATE SET
-        status = coalesce(${w.status ?? null}::text, s.status),
-        jid = CASE WHEN ${jidGiven}::boolean THEN EXCLUDED.jid ELSE s.jid END,
+        status = coalesce(${status}::text, s.status),
+        jid = CASE WHEN ${param(w.jid !== undefined)}::boolean THEN EXCLUDED.jid ELSE s.jid END,
         version_epoch = EXCLUDED.version_epoch, version_seq = EXCLUDED.version_seq, updated_at = now()
-      WHERE s.client_id = ${w.clientId} AND (s.version_epoch, s.version_seq) < (EXCLUDED.version_epoch, EXCLUDED.version_seq)
+      WHERE s.client_id = ${id} AND (s.version_epoch, s.version_seq) < (EXCLUDED.version_epoch, EXCLUDED.version_seq)
       RETURNING client_id, incarnation
     ),
     cr AS (
-      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${w.creds}::text FROM s
-      ON CONFLICT (client_id) DO UPDATE SET creds = EXCLUDED.creds)${keyChanges(sql, w)}
-    SELECT count(*)::int AS applied, max(incarnation) AS incarnation FROM s`
+      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${param(w.creds)}::text FROM s
+      ON CONFLICT (client_id) DO UPDATE SET creds = EXCLUDED.creds)${keys}
+    SELECT count(*)::int AS applied, max(incarnation) AS incarnation FROM s`, params as never[], { prepare: true })
 }
 
 /** Why a write applied nothing (read after the fact: only the error it is reported as depends on it). */
