@@ -35,8 +35,11 @@ async function cloneFiles(dir: string, count: number): Promise<void> {
 async function cloneRows(sql: Sql, count: number): Promise<void> {
   const ids = Array.from({ length: count }, (_, i) => `s${i}`)
   await sql`
-    INSERT INTO whatsapp_sessions (client_id, status, jid, version_epoch, version_seq, key_check, key_ids)
-    SELECT c, status, jid, version_epoch, version_seq, key_check, key_ids FROM whatsapp_sessions, unnest(${ids}::text[]) AS c WHERE client_id = 'seed'`
+    INSERT INTO whatsapp_sessions (client_id, status, jid, key_check, key_ids)
+    SELECT c, status, jid, key_check, key_ids FROM whatsapp_sessions, unnest(${ids}::text[]) AS c WHERE client_id = 'seed'`
+  await sql`
+    INSERT INTO whatsapp_session_versions (client_id, version_epoch, version_seq)
+    SELECT c, version_epoch, version_seq FROM whatsapp_session_versions, unnest(${ids}::text[]) AS c WHERE client_id = 'seed'`
   await sql`INSERT INTO whatsapp_session_creds (client_id, creds) SELECT c, creds FROM whatsapp_session_creds, unnest(${ids}::text[]) AS c WHERE client_id = 'seed'`
   await sql`
     INSERT INTO whatsapp_session_keys (client_id, type, key_id, value)

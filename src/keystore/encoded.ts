@@ -36,7 +36,8 @@ export function encodeDirty(codec: Codec, state: SessionState, dirty: Dirty, ver
   if (dirty.jid) batch.jid = state.jid
   if (dirty.keys) {
     const rows: NonNullable<EncodedBatch['keys']> = []
-    for (const [type, ids] of Object.entries(dirty.keys)) {
+    for (const type in dirty.keys) {
+      const ids = dirty.keys[type]
       const live = state.keys.get(type)
       for (const id of ids) {
         const value = live?.get(id)

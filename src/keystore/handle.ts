@@ -4,9 +4,9 @@
 import type { SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys'
 import type { Codec } from './codec.js'
 import { HandleClosedError } from './errors.js'
-import { applyKeyChanges, countKeys, pickKeys } from './memory.js'
+import { countKeys, pickKeys, setKey } from './memory.js'
 import type { Opened, WriteResult } from './modes/mode.js'
-import { Encoded, type Dirty, type KeyChanges } from './state.js'
+import { Encoded, type Dirty } from './state.js'
 import type { AuthStateHandle, SessionStatus, SessionStoreOptions, StorageMode, StoreHealth } from './types.js'
 
 export interface HandleOptions {
@@ -64,19 +64,20 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
     },
     async set(data) {
       assertOpen()
-      const changes: KeyChanges = {}
+      // Memory first (reads see the change at once), then the write: one pass, stored ids only.
       const keys: Record<string, string[]> = {}
-      for (const [type, values] of Object.entries(data as Record<string, Record<string, unknown> | undefined>)) {
+      for (const type in data) {
+        const values = (data as Record<string, Record<string, unknown> | undefined>)[type]
         if (!values) continue
-        const stored: Record<string, unknown> = (changes[type] = {})
         const touched: string[] = (keys[type] = [])
-        for (const [id, value] of Object.entries(values)) {
+        const encode = KEPT_ENCODED.has(type)
+        for (const id in values) {
           const storedId = codec.keyId(type, id)
-          stored[storedId] = value != null && KEPT_ENCODED.has(type) ? new Encoded(codec.encode(type, value)) : value
+          const value = values[id]
+          setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)
           touched.push(storedId)
         }
       }
-      applyKeyChanges(state.keys, changes)
       await write('set', { keys })
     },
   }

@@ -1,21 +1,16 @@
 // Pure helpers over the in-memory session: applying Baileys' key changes, answering keys.get (decoding
 // Encoded values on first read), counting keys, and merging queued writes into one (group commit).
-import { Encoded, type Dirty, type KeyChanges, type KeyMap } from './state.js'
+import { Encoded, type Dirty, type KeyMap } from './state.js'
 
-export function applyKeyChanges(keys: KeyMap, changes: KeyChanges): void {
-  for (const [type, ids] of Object.entries(changes)) {
-    if (!ids) continue
-    let live = keys.get(type)
-    for (const [id, value] of Object.entries(ids)) {
-      if (value === null || value === undefined) {
-        live?.delete(id)
-      } else {
-        if (!live) keys.set(type, (live = new Map()))
-        live.set(id, value)
-      }
-    }
-    if (live && live.size === 0) keys.delete(type)
+/** Sets (or, for null, deletes) one key in memory. */
+export function setKey(keys: KeyMap, type: string, id: string, value: unknown): void {
+  let live = keys.get(type)
+  if (value === null || value === undefined) {
+    if (live?.delete(id) && live.size === 0) keys.delete(type)
+    return
   }
+  if (!live) keys.set(type, (live = new Map()))
+  live.set(id, value)
 }
 
 /** Types read about once each (a pre-key is read when a contact starts a session, then deleted): decoded per read, never cached. */
@@ -55,6 +50,8 @@ export function countKeys(keys: KeyMap): Record<string, number> {
 
 /** Everything any of these writes touched (values are read from the state at commit). */
 export function mergeDirty(all: readonly (Dirty | null)[]): Dirty {
+  const some = all.filter((d): d is Dirty => d !== null)
+  if (some.length === 1) return { ...some[0] }
   const merged: Dirty = {}
   const keys = new Map<string, Set<string>>()
   for (const d of all) {

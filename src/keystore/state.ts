@@ -29,9 +29,6 @@ export class Encoded {
 /** type -> stored id -> live value (as keys.get returns it) or Encoded. Stored ids: see Codec.keyId. */
 export type KeyMap = Map<string, Map<string, unknown>>
 
-/** type -> stored id -> value (live or Encoded), null = delete: keys.set's argument with stored ids. */
-export type KeyChanges = Record<string, Record<string, unknown>>
-
 export interface SessionState {
   clientId: string
   /** Mutated in place by Baileys; persisted by saveCreds. */

@@ -50,6 +50,8 @@ export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R
         pump()
       })
     },
+    /** Nothing is queued or running right now: a caller may do a group's work of one itself. */
+    idleNow: (): boolean => running === null && queue.length === 0 && exclusives.length === 0,
     /** Waits until nothing is queued or running. Never rejects. */
     async idle(): Promise<void> {
       while (running) await running

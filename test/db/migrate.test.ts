@@ -10,6 +10,7 @@ const TABLES = [
   'whatsapp_session_keys',
   'whatsapp_session_leases',
   'whatsapp_session_creds',
+  'whatsapp_session_versions',
   'whatsapp_session_tombstones',
   'whatsapp_keystore_identity',
   'schema_migrations',

@@ -24,7 +24,7 @@ async function linked(store: SessionStore, clientId: string, writes = 3) {
 }
 
 const rowOf = async (sql: Awaited<ReturnType<typeof migratedDatabase>>['sql'], clientId: string) =>
-  (await sql`SELECT version_seq FROM whatsapp_sessions WHERE client_id = ${clientId}`)[0] ?? null
+  (await sql`SELECT version_seq FROM whatsapp_session_versions WHERE client_id = ${clientId}`)[0] ?? null
 
 t.test('deleted on instance B: instance A never copies its old mirror up, and cleanup removes mirror-only files', async (t) => {
   const { url, sql } = await migratedDatabase(t)

@@ -74,7 +74,7 @@ t.test('reads cost no query; a set with several types, upserts and deletes is on
     'lid-mapping': { '1555': '1000', '1000_reverse': '1555' },
   } as SignalDataSet)
   t.equal(counter.queries.length, 1, 'several types, upserts and deletes: one statement')
-  t.match(counter.queries[0], /^WITH s AS \( UPDATE whatsapp_sessions /)
+  t.match(counter.queries[0], /^WITH s AS \( UPDATE whatsapp_session_versions /)
 
   counter.reset()
   await Promise.all([

@@ -152,7 +152,7 @@ export function journalHeaderLine(clientId: string, journalId: string): string {
 }
 
 export function serializeBatch(batch: JournalEntry, encrypted: boolean): string {
-  const parts = [`{"v":${JSON.stringify(batch.version)},"t":${JSON.stringify(batch.at)}`]
+  const parts = [`{"v":{"epoch":${batch.version.epoch},"seq":${batch.version.seq}},"t":"${batch.at}"`]
   if (batch.creds !== undefined) parts.push(`,"c":${embed(batch.creds, encrypted)}`)
   if (batch.status !== undefined) parts.push(`,"s":${JSON.stringify(batch.status)}`)
   if (batch.jid !== undefined) parts.push(`,"j":${JSON.stringify(batch.jid)}`)

@@ -7,7 +7,7 @@ import { initAuthCreds } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import { exponentialDelay } from '../../lib/backoff.js'
 import { systemClock, type Clock } from '../../lib/clock.js'
-import { isStoreDataError, StoreUnavailableError } from '../../lib/store-errors.js'
+import { isStoreDataError } from '../../lib/store-errors.js'
 import { withTimeout } from '../../lib/timeout.js'
 import type { Codec } from '../codec.js'
 import { encodeState } from '../encoded.js'
@@ -17,7 +17,8 @@ import type { DatabaseSession, SessionDatabase } from '../postgres/index.js'
 import { freshState, type SessionState } from '../state.js'
 import { decodeFileState } from './file.js'
 import { createWriteQueue, type Mode, type Opened, type Sink } from './mode.js'
-import { deletedFromDatabase, mirrorMarker, planOpen } from './reconcile.js'
+import { createCatalog } from './mirrored-catalog.js'
+import { mirrorMarker, planOpen } from './reconcile.js'
 
 export interface ProbePolicy {
   /** First retry after this long (default 1000 ms), doubling up to maxMs. */
@@ -61,6 +62,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
   let databaseId = ''
   const timed = <T>(work: Promise<T>, what: string) => withTimeout(work, probe.timeoutMs, what, clock)
   const identity = async () => (databaseId ||= await timed(database.identity(), 'reading the database id'))
+  const catalog = createCatalog({ database, folder, codec, logger: log, timed, identity, current: (id) => open.get(id)?.current() ?? null })
 
   // --- reconcile ---------------------------------------------------------------------------------
 
@@ -180,7 +182,8 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
           await file.append(batch, { sync: true })
           return { landed: 'file', databaseFailed: false }
         }
-        // The statement goes out first; the mirror's work runs while the database works.
+        // The statement is issued first; the mirror's append (into the page cache, no fsync) runs while the
+        // database works. The COMMIT is the acknowledgement: the mirror is awaited only when it must carry the write.
         const db = timed(pg.write(batch, { create: !link.inDatabase }), 'a database write')
         const mirror = file.append(batch, { sync: false })
         mirror.catch(() => {})
@@ -253,7 +256,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
       write: (dirty) => queue.submit(dirty),
       async remove() {
         await queue.idle()
-        await deleteFromDatabase(clientId)
+        await catalog.deleteFromDatabase(clientId)
         stopProbe()
         link.degraded = false
         return file.remove()
@@ -271,27 +274,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
     }
   }
 
-  // --- listing, deleting, checking ---------------------------------------------------------------
-
-  /** Deletes the session from the database, or throws StoreUnavailableError having changed nothing. */
-  async function deleteFromDatabase(clientId: string): Promise<boolean> {
-    try {
-      return await timed(database.remove(clientId), 'deleting the session')
-    } catch (err) {
-      if (isStoreDataError(err)) throw err
-      throw new StoreUnavailableError(`The database is unreachable, so session "${clientId}" was not deleted; nothing was changed. Retry when it answers.`, { cause: err })
-    }
-  }
-
-  /** Runs fn on a session's files opened for one operation, released without compaction. */
-  async function withFile<T>(clientId: string, fn: (file: SessionFile) => Promise<T>): Promise<T> {
-    const file = folder.session(clientId)
-    try {
-      return await fn(file)
-    } finally {
-      await file.close({ compact: false })
-    }
-  }
+  // --- the rest of the Mode ----------------------------------------------------------------------
 
   return {
     mode: 'postgres',
@@ -302,44 +285,19 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
         throw err
       })
     },
-    verify: (clientId) =>
-      withFile(clientId, async (file) => {
+    async verify(clientId) {
+      const file = folder.session(clientId)
+      try {
         const { db, local } = await readBoth(clientId, database.session(clientId), file)
         if (db === undefined) decodeFileState(local, codec, log)
         else planOpen(codec, db, local, databaseId)
-      }),
-    async preflight() {
-      let keyChecks: Array<string | null>
-      try {
-        keyChecks = await timed(database.keyChecks(), 'the encryption key check')
-      } catch (err) {
-        log?.warn({ err }, 'database unreachable at start-up: the encryption key is checked against the local mirror only')
-        return folder.checkKey()
-      }
-      for (const stored of keyChecks) codec.verifyKeyCheck(stored)
-    },
-    async list() {
-      const local = await folder.list((id) => open.get(id)?.current() ?? null)
-      const strip = ({ database: _d, version: _v, ...s }: (typeof local)[number]) => s
-      try {
-        const remote = await timed(database.list(), 'listing sessions')
-        const inDb = new Set(remote.map((s) => s.clientId))
-        const localOnly = local.filter((l) => !inDb.has(l.clientId))
-        const tombstones = await timed(database.tombstones(localOnly.map((l) => l.clientId)), 'listing sessions')
-        await identity()
-        // A mirror file the database does not have is listed only if opening it would copy it up.
-        return [...remote, ...localOnly.filter((l) => !deletedFromDatabase(l, tombstones.get(l.clientId), databaseId)).map(strip)]
-      } catch (err) {
-        log?.warn({ err }, 'database unreachable: listing the local mirror only')
-        return local.map(strip)
+      } finally {
+        await file.close({ compact: false })
       }
     },
-    async delete(clientId, discardOpen) {
-      // The database first: while it cannot be reached nothing is changed, so the session cannot return.
-      const inDb = await deleteFromDatabase(clientId)
-      await discardOpen()
-      return (await withFile(clientId, (file) => file.remove())) || inDb
-    },
+    preflight: catalog.preflight,
+    list: catalog.list,
+    delete: catalog.delete,
     ping: () => withTimeout(database.ping(), Math.min(probe.timeoutMs, 3000), 'the database ping', clock).catch(() => false),
     async close() {
       await Promise.all([...open.values()].map((f) => f.close({ compact: true })))

@@ -47,6 +47,8 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
   /** The store of one session, writing under `fencingToken` when the caller holds the lease. */
   function session(clientId: string, fencingToken?: number) {
     const token = fencingToken ?? null
+    // When this store last moved the session's updated_at (its row is wide: at most hourly).
+    let touched = 0
 
     async function refusal(): Promise<Error> {
       const [r] = await scrubbed(() => q.writeRefusal(sql, clientId, token))
@@ -101,16 +103,24 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
             upserts.values.push(value)
           }
         }
-        const w: q.Write = { clientId, epoch: batch.version.epoch, seq: batch.version.seq, fencingToken: token, upserts, deletes }
+        const now = Date.now()
+        const w: q.Write = { clientId, epoch: batch.version.epoch, seq: batch.version.seq, fencingToken: token, upserts, deletes, touch: now - touched > 3_600_000 }
         if (batch.creds !== undefined) w.creds = batch.creds
         if (batch.status !== undefined) w.status = batch.status
         if (batch.jid !== undefined) w.jid = batch.jid
         const creds = w.creds
-        const [r]: Array<{ applied: number; incarnation?: string | null }> = await scrubbed(async () =>
-          options.create && creds !== undefined ? q.createStatement(sql, { ...w, creds, keyCheck, keyIds }) : q.updateStatement(sql, w),
-        )
+        if (options.create && creds !== undefined) {
+          const [r] = await scrubbed(async () => q.createStatement(sql, { ...w, creds, keyCheck, keyIds }))
+          if (r.applied > 0) {
+            touched = now
+            return r.incarnation
+          }
+          // The row exists (an earlier attempt committed, or another instance created it): an update decides.
+        }
+        const [r] = await scrubbed(async () => q.updateStatement(sql, w))
         if (r.applied === 0) throw await refusal()
-        return r.incarnation ?? null
+        if (w.touch) touched = now
+        return null
       },
 
       /**

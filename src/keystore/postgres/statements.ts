@@ -25,10 +25,11 @@ export interface SessionRow {
 /** One row always: the session's columns (null when there is none) and its tombstone's. */
 export function selectSession(sql: Sql, clientId: string) {
   return sql<SessionRow[]>`
-    SELECT s.status, s.jid, s.version_epoch, s.version_seq, s.key_check, s.key_ids, s.incarnation, s.created_at, s.updated_at,
+    SELECT s.status, s.jid, v.version_epoch, v.version_seq, s.key_check, s.key_ids, s.incarnation, s.created_at, s.updated_at,
            c.creds, t.version_epoch AS tomb_epoch, t.version_seq AS tomb_seq
       FROM (SELECT ${clientId}::text AS client_id) AS x
       LEFT JOIN whatsapp_sessions s ON s.client_id = x.client_id
+      LEFT JOIN whatsapp_session_versions v ON v.client_id = x.client_id
       LEFT JOIN whatsapp_session_creds c ON c.client_id = x.client_id
       LEFT JOIN whatsapp_session_tombstones t ON t.client_id = x.client_id`
 }
@@ -55,6 +56,8 @@ export interface Write {
   jid?: string | null
   upserts: Rows
   deletes: Omit<Rows, 'values'>
+  /** Also move the session's updated_at (the store does it at most hourly: the row is wide). */
+  touch: boolean
 }
 
 /**
@@ -88,35 +91,39 @@ function writeText(w: Write) {
 }
 
 /**
- * One write to a session the database already has, in ONE statement (atomic, one round trip): the row
- * moves to the new version only if it is newer and the lease (when given) still carries the token;
- * otherwise `applied` is 0 and nothing else is written. The row is narrow (creds live in their own
- * table), so the per-write update stays cheap.
+ * One write to a session the database already has, in ONE statement (atomic, one round trip): the
+ * version moves only if the new one is newer and the lease (when given) still carries the token;
+ * otherwise `applied` is 0 and nothing else is written. The version has a narrow row of its own, so the
+ * per-write update stays cheap; the session row changes only for status, jid and the hourly updated_at.
  */
 export function updateStatement(sql: Sql, w: Write) {
   const { params, param, id, lease, keys } = writeText(w)
   const [epoch, seq] = [param(w.epoch), param(w.seq)]
-  const status = w.status === undefined ? '' : `, status = ${param(w.status)}::text`
-  const jid = w.jid === undefined ? '' : `, jid = ${param(w.jid)}::text`
+  const sets = [
+    w.status === undefined ? '' : `, status = ${param(w.status)}::text`,
+    w.jid === undefined ? '' : `, jid = ${param(w.jid)}::text`,
+  ].join('')
+  const row = sets === '' && !w.touch ? '' : `,
+    st AS (UPDATE whatsapp_sessions w SET updated_at = now()${sets} FROM s WHERE w.client_id = s.client_id)`
   const creds = w.creds === undefined ? '' : `,
     cr AS (UPDATE whatsapp_session_creds c SET creds = ${param(w.creds)}::text FROM s WHERE c.client_id = s.client_id)`
   return sql.unsafe<{ applied: number }[]>(`
     WITH s AS (
-      UPDATE whatsapp_sessions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint, updated_at = now()${status}${jid}
+      UPDATE whatsapp_session_versions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint
        WHERE client_id = ${id} AND (version_epoch, version_seq) < (${epoch}::bigint, ${seq}::bigint) ${lease}
       RETURNING client_id
-    )${creds}${keys}
+    )${row}${creds}${keys}
     SELECT count(*)::int AS applied FROM s`, params as never[], { prepare: true })
 }
 
 /**
- * The first write of a session (it must carry creds), in ONE statement: creates the row (or moves an
- * existing one to this newer version) unless the lease guard fails or a tombstone says the session was
- * deleted at this version or later.
+ * The first write of a session (it must carry creds), in ONE statement: creates its rows unless the
+ * lease guard fails, a tombstone says the session was deleted at this version or later, or the row
+ * exists already (then `applied` is 0: the caller writes it as an update).
  */
 export function createStatement(sql: Sql, w: Write & { creds: string; keyCheck: string | null; keyIds: string }) {
   const { params, param, id, lease, keys } = writeText(w)
-  const [epoch, seq, status] = [param(w.epoch), param(w.seq), param(w.status ?? null)]
+  const [epoch, seq] = [param(w.epoch), param(w.seq)]
   return sql.unsafe<{ applied: number; incarnation: string | null }[]>(`
     WITH ok AS (
       SELECT true AS ok
@@ -124,22 +131,21 @@ export function createStatement(sql: Sql, w: Write & { creds: string; keyCheck: 
                           WHERE t.client_id = ${id} AND (t.version_epoch, t.version_seq) >= (${epoch}::bigint, ${seq}::bigint))
          ${lease}
     ),
-    s AS (
-      INSERT INTO whatsapp_sessions AS s (client_id, status, jid, version_epoch, version_seq, key_check, key_ids)
-      SELECT ${id}, coalesce(${status}::text, 'inactive'), ${param(w.jid ?? null)}::text,
-             ${epoch}::bigint, ${seq}::bigint, ${param(w.keyCheck)}::text, ${param(w.keyIds)}::text
+    row AS (
+      INSERT INTO whatsapp_sessions (client_id, status, jid, key_check, key_ids)
+      SELECT ${id}, coalesce(${param(w.status ?? null)}::text, 'inactive'), ${param(w.jid ?? null)}::text, ${param(w.keyCheck)}::text, ${param(w.keyIds)}::text
         FROM ok
-      ON CONFLICT (client_id) DO UPDATE SET
-        status = coalesce(${status}::text, s.status),
-        jid = CASE WHEN ${param(w.jid !== undefined)}::boolean THEN EXCLUDED.jid ELSE s.jid END,
-        version_epoch = EXCLUDED.version_epoch, version_seq = EXCLUDED.version_seq, updated_at = now()
-      WHERE s.client_id = ${id} AND (s.version_epoch, s.version_seq) < (EXCLUDED.version_epoch, EXCLUDED.version_seq)
+      ON CONFLICT (client_id) DO NOTHING
       RETURNING client_id, incarnation
     ),
+    s AS (
+      INSERT INTO whatsapp_session_versions (client_id, version_epoch, version_seq)
+      SELECT client_id, ${epoch}::bigint, ${seq}::bigint FROM row
+      RETURNING client_id
+    ),
     cr AS (
-      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${param(w.creds)}::text FROM s
-      ON CONFLICT (client_id) DO UPDATE SET creds = EXCLUDED.creds)${keys}
-    SELECT count(*)::int AS applied, max(incarnation) AS incarnation FROM s`, params as never[], { prepare: true })
+      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${param(w.creds)}::text FROM s)${keys}
+    SELECT count(*)::int AS applied, (SELECT incarnation FROM row) AS incarnation FROM s`, params as never[], { prepare: true })
 }
 
 /** Why a write applied nothing (read after the fact: only the error it is reported as depends on it). */
@@ -159,7 +165,7 @@ export function leaseHeld(sql: Sql, clientId: string, fencingToken: number) {
 /** The stored version, locked for the transaction (a replace). */
 export function lockVersion(sql: Sql, clientId: string) {
   return sql<{ epoch: string; seq: string }[]>`
-    SELECT version_epoch AS epoch, version_seq AS seq FROM whatsapp_sessions WHERE client_id = ${clientId} FOR UPDATE`
+    SELECT version_epoch AS epoch, version_seq AS seq FROM whatsapp_session_versions WHERE client_id = ${clientId} FOR UPDATE`
 }
 
 export function selectTombstone(sql: Sql, clientId: string) {
@@ -179,22 +185,26 @@ export interface SessionColumns {
   creds: string
 }
 
-/** The session row and its creds; returns the row's incarnation (new when the row was created). */
+/** The session's rows (session, version, creds); returns the row's incarnation (new when the row was created). */
 export function upsertSession(sql: Sql, r: SessionColumns) {
   return sql<{ incarnation: string }[]>`
-    WITH s AS (
-      INSERT INTO whatsapp_sessions AS s (client_id, status, jid, version_epoch, version_seq, key_check, key_ids, created_at)
-      VALUES (${r.clientId}, ${r.status}, ${r.jid}, ${r.epoch}::bigint, ${r.seq}::bigint, ${r.keyCheck}, ${r.keyIds}, ${r.createdAt}::timestamptz)
+    WITH row AS (
+      INSERT INTO whatsapp_sessions AS s (client_id, status, jid, key_check, key_ids, created_at)
+      VALUES (${r.clientId}, ${r.status}, ${r.jid}, ${r.keyCheck}, ${r.keyIds}, ${r.createdAt}::timestamptz)
       ON CONFLICT (client_id) DO UPDATE SET
-        status = EXCLUDED.status, jid = EXCLUDED.jid, key_check = EXCLUDED.key_check, key_ids = EXCLUDED.key_ids,
-        version_epoch = EXCLUDED.version_epoch, version_seq = EXCLUDED.version_seq, updated_at = now()
+        status = EXCLUDED.status, jid = EXCLUDED.jid, key_check = EXCLUDED.key_check, key_ids = EXCLUDED.key_ids, updated_at = now()
       WHERE s.client_id = ${r.clientId}
       RETURNING client_id, incarnation
     ),
+    v AS (
+      INSERT INTO whatsapp_session_versions (client_id, version_epoch, version_seq)
+      SELECT client_id, ${r.epoch}::bigint, ${r.seq}::bigint FROM row
+      ON CONFLICT (client_id) DO UPDATE SET version_epoch = EXCLUDED.version_epoch, version_seq = EXCLUDED.version_seq
+    ),
     cr AS (
-      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${r.creds}::text FROM s
+      INSERT INTO whatsapp_session_creds (client_id, creds) SELECT client_id, ${r.creds}::text FROM row
       ON CONFLICT (client_id) DO UPDATE SET creds = EXCLUDED.creds)
-    SELECT incarnation FROM s`
+    SELECT incarnation FROM row`
 }
 
 export function deleteKeys(sql: Sql, clientId: string) {
@@ -212,12 +222,15 @@ export function insertKeys(sql: Sql, clientId: string, rows: Rows) {
 /** Deletes the session (its keys and creds cascade) and leaves a tombstone at the version it had reached. */
 export function deleteSession(sql: Sql, clientId: string) {
   return sql<{ deleted: number }[]>`
-    WITH gone AS (
-      DELETE FROM whatsapp_sessions WHERE client_id = ${clientId} RETURNING client_id, version_epoch, version_seq
+    WITH v AS (
+      SELECT version_epoch, version_seq FROM whatsapp_session_versions WHERE client_id = ${clientId}
+    ),
+    gone AS (
+      DELETE FROM whatsapp_sessions WHERE client_id = ${clientId} RETURNING client_id
     ),
     tomb AS (
       INSERT INTO whatsapp_session_tombstones AS t (client_id, version_epoch, version_seq)
-      SELECT client_id, version_epoch, version_seq FROM gone
+      SELECT gone.client_id, v.version_epoch, v.version_seq FROM gone, v
       ON CONFLICT (client_id) DO UPDATE SET
         version_epoch = GREATEST(t.version_epoch, EXCLUDED.version_epoch),
         version_seq = CASE WHEN (t.version_epoch, t.version_seq) > (EXCLUDED.version_epoch, EXCLUDED.version_seq)
