@@ -1,6 +1,6 @@
 // The stores the keystore bench replays the trace on, behind one small interface, and the replay.
-//   minimal   one upsert statement per set and nothing else (values as BufferJSON text, deletes in the
-//             same statement): the floor a Postgres keystore cannot go under
+//   minimal   one statement per set and nothing else: an upsert (values as BufferJSON text), a delete
+//             for null values, or both in one statement: the floor a Postgres keystore cannot go under
 //   postgres  this keystore in Postgres mode (acknowledged on COMMIT, mirror, fencing, versions)
 //   file      this keystore in file mode (every acknowledged set fdatasynced)
 //   multifile Baileys' useMultiFileAuthState (writeFile per key, never fsyncs): the usual reference
@@ -44,13 +44,16 @@ export function minimalStore(sql: Sql): Subject {
             }
           }
         }
-        await sql`
-          WITH del AS (
-            DELETE FROM bench_minimal_keys k USING unnest(${del.types}::text[], ${del.ids}::text[]) AS d(type, key_id)
-             WHERE k.client_id = ${CLIENT} AND k.type = d.type AND k.key_id = d.key_id)
+        // The one statement the set needs: an upsert, a delete, or both in one statement.
+        const upsert = sql`
           INSERT INTO bench_minimal_keys (client_id, type, key_id, value)
           SELECT ${CLIENT}, u.type, u.key_id, u.value FROM unnest(${up.types}::text[], ${up.ids}::text[], ${up.values}::text[]) AS u(type, key_id, value)
           ON CONFLICT (client_id, type, key_id) DO UPDATE SET value = EXCLUDED.value`
+        if (del.types.length === 0) return void (await upsert)
+        const remove = sql`
+          DELETE FROM bench_minimal_keys k USING unnest(${del.types}::text[], ${del.ids}::text[]) AS d(type, key_id)
+           WHERE k.client_id = ${CLIENT} AND k.type = d.type AND k.key_id = d.key_id`
+        await (up.types.length === 0 ? remove : sql`WITH del AS (${remove}) ${upsert}`)
       },
     },
     saveCreds: async () => {},

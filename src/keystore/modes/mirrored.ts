@@ -182,11 +182,18 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
           await file.append(batch, { sync: true })
           return { landed: 'file', databaseFailed: false }
         }
-        // The statement is issued first; the mirror's append (into the page cache, no fsync) runs while the
-        // database works. The COMMIT is the acknowledgement: the mirror is awaited only when it must carry the write.
+        // The statement goes out first, then the mirror's append (into the page cache, no fsync) runs while
+        // the database works: postgres.js sends a short statement from a setImmediate (it batches writes),
+        // so the append waits for the check phase after that one. The COMMIT is the acknowledgement, and
+        // the mirror has the batch by then (appended at the latest right before the acknowledgement).
         const db = timed(pg.write(batch, { create: !link.inDatabase }), 'a database write')
-        const mirror = file.append(batch, { sync: false })
-        mirror.catch(() => {})
+        let mirror: Promise<void> | null = null
+        const toMirror = () => {
+          mirror ??= file.append(batch, { sync: false })
+          mirror.catch(() => {})
+          return mirror
+        }
+        setImmediate(() => setImmediate(toMirror))
         try {
           link.incarnation = (await db) ?? link.incarnation
         } catch (err) {
@@ -196,7 +203,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
           reachable = false
           attempt = 0
           scheduleProbe()
-          if (!(await mirror.then(() => true, () => false)) || mirrorBehind) {
+          if (!(await toMirror().then(() => true, () => false)) || mirrorBehind) {
             await file.replace(current()) // the mirror missed a batch the database had: write it whole
             mirrorBehind = false
           } else {
@@ -206,7 +213,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
         }
         link.inDatabase = true
         reachable = true
-        followDatabase(mirror)
+        followDatabase(toMirror())
         return { landed: 'postgres', databaseFailed: false }
       },
     })

@@ -117,8 +117,7 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
           }
           // The row exists (an earlier attempt committed, or another instance created it): an update decides.
         }
-        const [r] = await scrubbed(async () => q.updateStatement(sql, w))
-        if (r.applied === 0) throw await refusal()
+        if (!(await scrubbed(() => q.updateStatement(sql, w)))) throw await refusal()
         if (w.touch) touched = now
         return null
       },

@@ -70,34 +70,32 @@ function writeText(w: Write) {
   const param = (value: unknown) => `$${params.push(value)}`
   const id = param(w.clientId)
   const lease = w.fencingToken === null ? '' : `AND EXISTS (SELECT 1 FROM whatsapp_session_leases l WHERE l.client_id = ${id} AND l.fencing_token = ${param(w.fencingToken)}::bigint)`
-  const keys = [
-    w.upserts.types.length === 0
-      ? ''
-      : `,
-    up AS (
-      INSERT INTO whatsapp_session_keys (client_id, type, key_id, value)
+  const upsert = w.upserts.types.length === 0
+    ? ''
+    : `INSERT INTO whatsapp_session_keys (client_id, type, key_id, value)
       SELECT s.client_id, u.type, u.key_id, u.value
         FROM s, unnest(${param(w.upserts.types)}::text[], ${param(w.upserts.ids)}::text[], ${param(w.upserts.values)}::text[]) AS u(type, key_id, value)
-      ON CONFLICT (client_id, type, key_id) DO UPDATE SET value = EXCLUDED.value)`,
-    w.deletes.types.length === 0
-      ? ''
-      : `,
+      ON CONFLICT (client_id, type, key_id) DO UPDATE SET value = EXCLUDED.value`
+  const del = w.deletes.types.length === 0
+    ? ''
+    : `,
     del AS (
       DELETE FROM whatsapp_session_keys k
        USING s, unnest(${param(w.deletes.types)}::text[], ${param(w.deletes.ids)}::text[]) AS d(type, key_id)
-       WHERE k.client_id = s.client_id AND k.type = d.type AND k.key_id = d.key_id)`,
-  ].join('')
-  return { params, param, id, lease, keys }
+       WHERE k.client_id = s.client_id AND k.type = d.type AND k.key_id = d.key_id)`
+  return { params, param, id, lease, upsert, del }
 }
 
 /**
  * One write to a session the database already has, in ONE statement (atomic, one round trip): the
  * version moves only if the new one is newer and the lease (when given) still carries the token;
- * otherwise `applied` is 0 and nothing else is written. The version has a narrow row of its own, so the
- * per-write update stays cheap; the session row changes only for status, jid and the hourly updated_at.
+ * otherwise nothing is written. The version has a narrow row of its own, so the per-write update stays
+ * cheap; the session row changes only for status, jid and the hourly updated_at. With keys to upsert,
+ * the upsert is the statement itself (a row back per key when it applied: cheaper than a final SELECT).
+ * Resolves to whether it applied.
  */
-export function updateStatement(sql: Sql, w: Write) {
-  const { params, param, id, lease, keys } = writeText(w)
+export async function updateStatement(sql: Sql, w: Write): Promise<boolean> {
+  const { params, param, id, lease, upsert, del } = writeText(w)
   const [epoch, seq] = [param(w.epoch), param(w.seq)]
   const sets = [
     w.status === undefined ? '' : `, status = ${param(w.status)}::text`,
@@ -107,13 +105,14 @@ export function updateStatement(sql: Sql, w: Write) {
     st AS (UPDATE whatsapp_sessions w SET updated_at = now()${sets} FROM s WHERE w.client_id = s.client_id)`
   const creds = w.creds === undefined ? '' : `,
     cr AS (UPDATE whatsapp_session_creds c SET creds = ${param(w.creds)}::text FROM s WHERE c.client_id = s.client_id)`
-  return sql.unsafe<{ applied: number }[]>(`
+  const rows = await sql.unsafe<Array<{ applied?: number }>>(`
     WITH s AS (
       UPDATE whatsapp_session_versions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint
        WHERE client_id = ${id} AND (version_epoch, version_seq) < (${epoch}::bigint, ${seq}::bigint) ${lease}
       RETURNING client_id
-    )${row}${creds}${keys}
-    SELECT count(*)::int AS applied FROM s`, params as never[], { prepare: true })
+    )${row}${creds}${del}
+    ${upsert === '' ? 'SELECT count(*)::int AS applied FROM s' : `${upsert} RETURNING 1`}`, params as never[], { prepare: true })
+  return upsert === '' ? (rows[0]?.applied ?? 0) > 0 : rows.length > 0
 }
 
 /**
@@ -122,8 +121,10 @@ export function updateStatement(sql: Sql, w: Write) {
  * exists already (then `applied` is 0: the caller writes it as an update).
  */
 export function createStatement(sql: Sql, w: Write & { creds: string; keyCheck: string | null; keyIds: string }) {
-  const { params, param, id, lease, keys } = writeText(w)
+  const { params, param, id, lease, upsert, del } = writeText(w)
   const [epoch, seq] = [param(w.epoch), param(w.seq)]
+  const keys = `${upsert === '' ? '' : `,
+    up AS (${upsert})`}${del}`
   return sql.unsafe<{ applied: number; incarnation: string | null }[]>(`
     WITH ok AS (
       SELECT true AS ok
