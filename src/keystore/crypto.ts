@@ -16,12 +16,19 @@ function where(clientId?: string): string {
   return clientId ? ` for session "${clientId}"` : ''
 }
 
-/** A StoreDataError class with a fixed code and a sentence built from the client id. */
-function dataError<C extends string>(code: C, name: string, sentence: (at: string) => string) {
+/** What each key mismatch says; `at` names the session. Nothing is changed by any of them. */
+const MISMATCH = {
+  WRONG_ENCRYPTION_KEY: (at: string) => `SESSION_ENCRYPTION_KEY does not match the key the stored session${at} was written with (or the stored data was altered); nothing was changed. Start with the original key.`,
+  ENCRYPTION_KEY_REQUIRED: (at: string) => `The stored session${at} is encrypted but SESSION_ENCRYPTION_KEY is not set; nothing was changed. Set it to the key the session was written with.`,
+  SESSION_NOT_ENCRYPTED: (at: string) => `SESSION_ENCRYPTION_KEY is set but the stored session${at} was written without encryption; nothing was changed. Unset the key to use it, or delete the session and pair again.`,
+}
+
+/** A StoreDataError class for one key mismatch, named `name`. */
+function mismatchError<C extends keyof typeof MISMATCH>(code: C, name: string) {
   const cls = class extends StoreDataError {
     readonly code: C = code
     constructor(readonly clientId?: string) {
-      super(sentence(where(clientId)))
+      super(MISMATCH[code](where(clientId)))
       this.name = name
     }
   }
@@ -29,34 +36,14 @@ function dataError<C extends string>(code: C, name: string, sentence: (at: strin
   return cls
 }
 
-/** The configured key is not the one the stored session was written with. Nothing was changed. */
-export const WrongEncryptionKeyError = dataError(
-  'WRONG_ENCRYPTION_KEY',
-  'WrongEncryptionKeyError',
-  (at) =>
-    `SESSION_ENCRYPTION_KEY does not match the key the stored session${at} was written with ` +
-    '(or the stored data was altered); nothing was changed. Start with the original key.',
-)
+/** The configured key is not the one the stored session was written with. */
+export const WrongEncryptionKeyError = mismatchError('WRONG_ENCRYPTION_KEY', 'WrongEncryptionKeyError')
 export type WrongEncryptionKeyError = InstanceType<typeof WrongEncryptionKeyError>
-
-/** The stored session is encrypted but no key is configured. Nothing was changed. */
-export const EncryptionKeyRequiredError = dataError(
-  'ENCRYPTION_KEY_REQUIRED',
-  'EncryptionKeyRequiredError',
-  (at) =>
-    `The stored session${at} is encrypted but SESSION_ENCRYPTION_KEY is not set; ` +
-    'nothing was changed. Set it to the key the session was written with.',
-)
+/** The stored session is encrypted but no key is configured. */
+export const EncryptionKeyRequiredError = mismatchError('ENCRYPTION_KEY_REQUIRED', 'EncryptionKeyRequiredError')
 export type EncryptionKeyRequiredError = InstanceType<typeof EncryptionKeyRequiredError>
-
-/** A key is configured but the stored session was written without encryption. Nothing was changed. */
-export const UnencryptedSessionError = dataError(
-  'SESSION_NOT_ENCRYPTED',
-  'UnencryptedSessionError',
-  (at) =>
-    `SESSION_ENCRYPTION_KEY is set but the stored session${at} was written without encryption; ` +
-    'nothing was changed. Unset the key to use it, or delete the session and pair again.',
-)
+/** A key is configured but the stored session was written without encryption. */
+export const UnencryptedSessionError = mismatchError('SESSION_NOT_ENCRYPTED', 'UnencryptedSessionError')
 export type UnencryptedSessionError = InstanceType<typeof UnencryptedSessionError>
 
 /** SESSION_ENCRYPTION_KEY is not 32 bytes in base64 or hex. */
