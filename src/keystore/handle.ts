@@ -32,7 +32,7 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
   const { state, sink } = o.opened
   const { clientId } = state
   const { codec } = o
-  let lastWriteAt: string | null = null
+  let lastWriteAt: number | null = null
   let closed: Promise<void> | null = null
   let wiping = false
   let wiped = false
@@ -42,13 +42,13 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
   }
 
   async function write(op: 'set' | 'creds', dirty: Dirty): Promise<void> {
-    const started = performance.now()
+    const started = o.onWrite ? performance.now() : 0
     let result: WriteResult | null = null
     try {
       result = await sink.write(dirty)
-      lastWriteAt = new Date().toISOString()
+      lastWriteAt = Date.now()
     } finally {
-      const seconds = (performance.now() - started) / 1000
+      const seconds = o.onWrite ? (performance.now() - started) / 1000 : 0
       o.onWrite?.({ backend: result?.landed ?? o.mode, ok: result !== null, seconds, op, databaseFailed: result?.databaseFailed ?? false })
     }
   }
@@ -107,7 +107,7 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
         degraded: h.degraded,
         databaseReachable: h.databaseReachable,
         mirrorPath: o.mirrorPath,
-        lastWriteAt,
+        lastWriteAt: lastWriteAt === null ? null : new Date(lastWriteAt).toISOString(),
         version: state.version.seq,
         epoch: state.version.epoch,
         encryption: codec.encrypted,

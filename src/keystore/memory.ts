@@ -50,8 +50,7 @@ export function countKeys(keys: KeyMap): Record<string, number> {
 
 /** Everything any of these writes touched (values are read from the state at commit). */
 export function mergeDirty(all: readonly (Dirty | null)[]): Dirty {
-  const some = all.filter((d): d is Dirty => d !== null)
-  if (some.length === 1) return { ...some[0] }
+  if (all.length === 2 && all[0] === null && all[1]) return all[1] // one write, nothing carried: the common case
   const merged: Dirty = {}
   const keys = new Map<string, Set<string>>()
   for (const d of all) {

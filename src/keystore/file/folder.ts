@@ -55,7 +55,7 @@ export function createSessionFolder(options: SessionFolderOptions) {
     /** A writer for one session's files. Only one may be open per session: the store sees to it. */
     session(clientId: string): SessionFile {
       assertClientId(clientId)
-      return createSessionFile({ sessionPath, clientId, codec, log, compaction, stats, onQuarantine: (e: QuarantineEvent) => void quarantined.push(e) })
+      return createSessionFile({ sessionPath, clientId, codec, log, compaction, stats, quarantined })
     },
 
     /**

@@ -44,22 +44,13 @@ export interface WriterStats {
   maxInFlight: number
 }
 
-export interface SessionFileContext {
-  sessionPath: string
-  clientId: string
-  codec: Pick<Codec, 'keyCheck' | 'encrypted' | 'verifyKeyCheck' | 'keyIds'>
-  log?: Log
-  compaction: CompactionPolicy
-  stats: WriterStats
-  onQuarantine: (event: QuarantineEvent) => void
-}
-
 export interface ReadContext {
   paths: SessionPaths
   clientId: string
   codec: Pick<Codec, 'encrypted' | 'verifyKeyCheck'>
   log?: Log
-  onQuarantine: (event: QuarantineEvent) => void
+  /** Where damaged files moved aside are recorded (the folder keeps them for tests and reports). */
+  quarantined: QuarantineEvent[]
 }
 
 export interface SessionFiles {
@@ -82,7 +73,7 @@ async function quarantine(ctx: ReadContext, reason: QuarantineEvent['reason']): 
     }
   }
   ctx.log?.warn({ clientId: ctx.clientId, reason, moved }, 'session file unreadable: moved aside, session starts empty')
-  ctx.onQuarantine({ clientId: ctx.clientId, reason, moved, at: at.toISOString() })
+  ctx.quarantined.push({ clientId: ctx.clientId, reason, moved, at: at.toISOString() })
   return null
 }
 

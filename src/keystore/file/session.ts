@@ -51,7 +51,7 @@ export function createSessionFile(ctx: SessionFileContext) {
   async function readFiles(): Promise<FileState | null> {
     await closeJournal()
     loaded = false
-    const found = await readSessionFiles({ paths, clientId, codec, log, onQuarantine: ctx.onQuarantine })
+    const found = await readSessionFiles({ paths, clientId, codec, log, quarantined: ctx.quarantined })
     state = found?.state ?? emptyState(clientId, new Date().toISOString(), codec.keyIds)
     onDisk = found !== null
     repair = found?.repair ?? null
