@@ -68,3 +68,8 @@ export class SessionAlreadyOpenError extends Error {
     this.name = 'SessionAlreadyOpenError'
   }
 }
+
+/** The database refused a handle for good (another lease holder, a newer state, a deletion): never an outage, never retried. */
+export function isRefusal(err: unknown): err is StaleFencingTokenError | VersionConflictError | SessionDeletedError {
+  return err instanceof StaleFencingTokenError || err instanceof VersionConflictError || err instanceof SessionDeletedError
+}

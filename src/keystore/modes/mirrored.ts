@@ -11,24 +11,14 @@ import { isStoreDataError } from '../../lib/store-errors.js'
 import { withTimeout } from '../../lib/timeout.js'
 import type { Codec } from '../codec.js'
 import { encodeState } from '../encoded.js'
-import { SessionDeletedError, SessionUnavailableError, StaleFencingTokenError, VersionConflictError } from '../errors.js'
+import { isRefusal, SessionUnavailableError, StaleFencingTokenError } from '../errors.js'
 import type { FileState, SessionFile, SessionFolder } from '../file/index.js'
 import type { DatabaseSession, SessionDatabase } from '../postgres/index.js'
 import { freshState, type SessionState } from '../state.js'
 import { decodeFileState } from './file.js'
-import { createWriteQueue, type Mode, type Opened, type Sink } from './mode.js'
+import { createWriteQueue, DEFAULT_PROBE, type Mode, type Opened, type ProbePolicy, type Sink } from './mode.js'
 import { createCatalog } from './mirrored-catalog.js'
 import { mirrorMarker, planOpen } from './reconcile.js'
-
-export interface ProbePolicy {
-  /** First retry after this long (default 1000 ms), doubling up to maxMs. */
-  baseMs: number
-  maxMs: number
-  /** A database call slower than this counts as an outage (default 10 s). */
-  timeoutMs: number
-}
-
-export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1000, maxMs: 15_000, timeoutMs: 10_000 }
 
 export interface MirroredModeOptions {
   database: SessionDatabase
@@ -40,10 +30,6 @@ export interface MirroredModeOptions {
   /** Releases what the mode was given (the pool, when the store opened it). */
   onClose?: () => Promise<void>
 }
-
-/** The database refused this handle for good: never an outage, never retried. */
-const isRefusal = (err: unknown): err is Error =>
-  err instanceof StaleFencingTokenError || err instanceof VersionConflictError || err instanceof SessionDeletedError
 
 interface Link {
   degraded: boolean
@@ -125,15 +111,14 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
   }
 
   /** The mirror is a copy: a failure to write it is logged, never fatal (the next write repairs it). */
-  async function mirrorReplace(file: SessionFile, next: FileState): Promise<boolean> {
-    try {
-      await file.replace(next)
-      return true
-    } catch (err) {
-      log?.warn({ clientId: next.clientId, err }, 'could not write the local mirror; the database keeps the session')
-      return false
-    }
-  }
+  const mirrorReplace = (file: SessionFile, next: FileState): Promise<boolean> =>
+    file.replace(next).then(
+      () => true,
+      (err: unknown) => {
+        log?.warn({ clientId: next.clientId, err }, 'could not write the local mirror; the database keeps the session')
+        return false
+      },
+    )
 
   // --- write path --------------------------------------------------------------------------------
 
@@ -146,6 +131,8 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
     let attempt = 0
     let timer: unknown = null
     let catchingUp: Promise<void> | null = null
+    // The mirror's follow-up of the last acknowledged write (its marker, or a rewrite): close waits for it.
+    let following: Promise<void> = Promise.resolve()
     const current = (): FileState => ({ ...encodeState(codec, state), database: link.marker })
 
     function refuse(err: Error): Error {
@@ -158,13 +145,14 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
     /** After the database took a write: the mirror records this life of the row, and is rewritten if it fell behind. */
     function followDatabase(mirror: Promise<void>): void {
       const wanted = link.incarnation ? mirrorMarker(databaseId, link.incarnation) : link.marker
-      mirror.then(
-        () => {
+      following = mirror.then(
+        async () => {
+          if (closed) return
           const behind = mirrorBehind
           mirrorBehind = false
           link.marker = wanted
-          if (behind) void mirrorReplace(file, current()).then((ok) => (mirrorBehind ||= !ok))
-          else file.mark(wanted).catch(() => (mirrorBehind = true))
+          if (behind) mirrorBehind = !(await mirrorReplace(file, current()))
+          else await file.mark(wanted).catch(() => (mirrorBehind = true))
         },
         (err: unknown) => {
           if (!mirrorBehind) log?.warn({ clientId, err }, 'mirror write failed; the database has it, the mirror is rewritten later')
@@ -271,6 +259,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
       health: () => ({ degraded: link.degraded, databaseReachable: reachable, pendingCatchUp: link.degraded }),
       async close(options = {}) {
         await queue.idle()
+        await following
         stopProbe()
         if (link.degraded && !refused && !options.discard) await catchUp().catch(() => {})
         closed = true

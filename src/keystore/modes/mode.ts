@@ -31,6 +31,17 @@ export interface Sink {
   close(options?: { discard?: boolean }): Promise<void>
 }
 
+/** How Postgres mode treats a slow or absent database. */
+export interface ProbePolicy {
+  /** First retry after this long (default 1000 ms), doubling up to maxMs. */
+  baseMs: number
+  maxMs: number
+  /** A database call slower than this counts as an outage (default 10 s). */
+  timeoutMs: number
+}
+
+export const DEFAULT_PROBE: ProbePolicy = { baseMs: 1000, maxMs: 15_000, timeoutMs: 10_000 }
+
 export interface Opened {
   state: SessionState
   sink: Sink
