@@ -5,6 +5,7 @@
 // (it is logged instead, with the request id).
 import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { CLIENT_ID_MAX_LENGTH, InvalidClientIdError } from './lib/client-id.js'
+import { StoreUnavailableError } from './lib/store-errors.js'
 import { SessionError } from './whatsapp/errors.js'
 
 export const errorCatalogue = {
@@ -117,6 +118,7 @@ type ErrorClass = abstract new (...args: never[]) => Error
 /** Errors of these types always mean the same thing to the caller: one code each. */
 const CODE_BY_TYPE: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
   [InvalidClientIdError, 'INVALID_CLIENT_ID'],
+  [StoreUnavailableError, 'STORE_UNAVAILABLE'],
   [errorCodes.FST_ERR_CTP_INVALID_JSON_BODY, 'INVALID_JSON'],
   [errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY, 'INVALID_JSON'],
   [errorCodes.FST_ERR_CTP_BODY_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],

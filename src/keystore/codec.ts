@@ -1,8 +1,10 @@
 // Turns live Baileys values (creds and every key type, known or future) into storable strings and back.
 // Plain text is Baileys' BufferJSON (Buffers and Uint8Arrays as {type:'Buffer', data:<base64>}), so the
 // files stay readable JSON; with a key, that text is sealed with AES-256-GCM (see crypto.ts).
-// Both backends (file and Postgres) share one codec, so a value moves between them unchanged.
+// Both backends (file and Postgres) share one codec, so a value moves between them unchanged. With a
+// key, stored key ids are keyed hashes of (type, id) as well (keyId), never phone numbers or LIDs.
 import { BufferJSON, proto, type AuthenticationCreds } from '@whiskeysockets/baileys'
+import { Encoded } from './state.js'
 import {
   CorruptValueError,
   EncryptionKeyRequiredError,
@@ -44,6 +46,19 @@ export function bufferJson(value: unknown): string | undefined {
   return JSON.stringify(value, BufferJSON.replacer)
 }
 
+/** How a session's key ids are stored: as Baileys names them, or as keyed hashes (with encryption). */
+export type KeyIdScheme = 'clear' | 'hmac-sha256/v1'
+
+/** The fields every creds object Baileys can start from carries (a JSON object without them is damage). */
+function looksLikeCreds(value: unknown): boolean {
+  const c = value as Partial<Record<keyof AuthenticationCreds, unknown>> | null
+  const pair = (p: unknown) => Buffer.isBuffer((p as { private?: unknown } | null)?.private) && Buffer.isBuffer((p as { public?: unknown }).public)
+  return (
+    typeof c === 'object' && c !== null && pair(c.noiseKey) && pair(c.signedIdentityKey) &&
+    pair((c.signedPreKey as { keyPair?: unknown } | undefined)?.keyPair) && typeof c.registrationId === 'number'
+  )
+}
+
 export function createCodec(options: CodecOptions = {}) {
   const cipher = options.encryptionKey === undefined ? null : createCipher(parseEncryptionKey(options.encryptionKey))
 
@@ -59,24 +74,36 @@ export function createCodec(options: CodecOptions = {}) {
     try {
       value = JSON.parse(text, BufferJSON.reviver)
     } catch {
-      throw new CorruptValueError(`a "${type}" value is not valid JSON`, clientId)
+      throw new CorruptValueError(`a "${type}" value is not valid JSON`, clientId, type)
     }
     const revive = revivers[type]
     return revive && value !== null && typeof value === 'object' ? revive(value) : value
   }
 
+  /** The stored text of a value; an Encoded value (already this codec's text) passes through. */
   function encode(_type: string, value: unknown): string {
+    if (value instanceof Encoded) return value.text
     const json = toJson(value)
     return cipher ? cipher.encrypt(json) : json
   }
 
-  function decode(type: string, text: string, clientId?: string): unknown {
+  /**
+   * `keyChecked`: the session's key check matched (every load checks it first), so a value that fails
+   * authentication is CORRUPT_VALUE, not WRONG_ENCRYPTION_KEY.
+   */
+  function decode(type: string, text: string, clientId?: string, keyChecked = false): unknown {
     if (isEncryptedText(text)) {
       if (!cipher) throw new EncryptionKeyRequiredError(clientId)
-      return fromJson(type, cipher.decrypt(text, clientId), clientId)
+      return fromJson(type, cipher.decrypt(text, clientId, { type, keyChecked }), clientId)
     }
     if (cipher) throw new UnencryptedSessionError(clientId)
     return fromJson(type, text, clientId)
+  }
+
+  function decodeCreds(text: string, clientId?: string, keyChecked = false): AuthenticationCreds {
+    const creds = decode('creds', text, clientId, keyChecked)
+    if (!looksLikeCreds(creds)) throw new CorruptValueError('the "creds" value is not a Baileys creds object', clientId, 'creds')
+    return creds as AuthenticationCreds
   }
 
   /**
@@ -100,8 +127,11 @@ export function createCodec(options: CodecOptions = {}) {
     encode,
     decode,
     encodeCreds: (creds: AuthenticationCreds): string => encode('creds', creds),
-    decodeCreds: (text: string, clientId?: string): AuthenticationCreds => decode('creds', text, clientId) as AuthenticationCreds,
+    decodeCreds,
     verifyKeyCheck,
+    keyIds: (cipher ? 'hmac-sha256/v1' : 'clear') as KeyIdScheme,
+    /** The id a key is stored under: Baileys' id without a key, a keyed hash of (type, id) with one. */
+    keyId: cipher ? (type: string, id: string) => cipher.keyId(type, id) : (_type: string, id: string) => id,
   }
 }
 

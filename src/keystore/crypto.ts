@@ -1,8 +1,9 @@
 // Encryption at rest for session values: AES-256-GCM, a random 12-byte IV per value, and a compact,
 // versioned text form `enc:v1:<b64 iv>:<b64 tag>:<b64 ciphertext>` that fits a JSON string or a text
 // column. A key-check value (an HMAC of a fixed label) is stored beside each session so a wrong key is
-// caught at load, before anything is decrypted or written. No message here ever contains key material
-// or plaintext.
+// caught at load, before anything is decrypted or written. Key ids are stored as keyed hashes (a third
+// subkey), so the stored ids say nothing about who the account talks to. No message here ever contains
+// key material, plaintext or a key id.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { StoreDataError } from '../lib/store-errors.js'
 
@@ -14,6 +15,36 @@ const TAG_BYTES = 16
 function where(clientId?: string): string {
   return clientId ? ` for session "${clientId}"` : ''
 }
+
+/** What each key mismatch says; `at` names the session. Nothing is changed by any of them. */
+const MISMATCH = {
+  WRONG_ENCRYPTION_KEY: (at: string) => `SESSION_ENCRYPTION_KEY does not match the key the stored session${at} was written with (or the stored data was altered); nothing was changed. Start with the original key.`,
+  ENCRYPTION_KEY_REQUIRED: (at: string) => `The stored session${at} is encrypted but SESSION_ENCRYPTION_KEY is not set; nothing was changed. Set it to the key the session was written with.`,
+  SESSION_NOT_ENCRYPTED: (at: string) => `SESSION_ENCRYPTION_KEY is set but the stored session${at} was written without encryption; nothing was changed. Unset the key to use it, or delete the session and pair again.`,
+}
+
+/** A StoreDataError class for one key mismatch, named `name`. */
+function mismatchError<C extends keyof typeof MISMATCH>(code: C, name: string) {
+  const cls = class extends StoreDataError {
+    readonly code: C = code
+    constructor(readonly clientId?: string) {
+      super(MISMATCH[code](where(clientId)))
+      this.name = name
+    }
+  }
+  Object.defineProperty(cls, 'name', { value: name })
+  return cls
+}
+
+/** The configured key is not the one the stored session was written with. */
+export const WrongEncryptionKeyError = mismatchError('WRONG_ENCRYPTION_KEY', 'WrongEncryptionKeyError')
+export type WrongEncryptionKeyError = InstanceType<typeof WrongEncryptionKeyError>
+/** The stored session is encrypted but no key is configured. */
+export const EncryptionKeyRequiredError = mismatchError('ENCRYPTION_KEY_REQUIRED', 'EncryptionKeyRequiredError')
+export type EncryptionKeyRequiredError = InstanceType<typeof EncryptionKeyRequiredError>
+/** A key is configured but the stored session was written without encryption. */
+export const UnencryptedSessionError = mismatchError('SESSION_NOT_ENCRYPTED', 'UnencryptedSessionError')
+export type UnencryptedSessionError = InstanceType<typeof UnencryptedSessionError>
 
 /** SESSION_ENCRYPTION_KEY is not 32 bytes in base64 or hex. */
 export class InvalidEncryptionKeyError extends StoreDataError {
@@ -27,47 +58,14 @@ export class InvalidEncryptionKeyError extends StoreDataError {
   }
 }
 
-/** The configured key is not the one the stored session was written with. Nothing was changed. */
-export class WrongEncryptionKeyError extends StoreDataError {
-  readonly code = 'WRONG_ENCRYPTION_KEY'
-  constructor(clientId?: string) {
-    super(
-      `SESSION_ENCRYPTION_KEY does not match the key the stored session${where(clientId)} was written with ` +
-        '(or the stored data was altered); nothing was changed. Start with the original key.',
-    )
-    this.name = 'WrongEncryptionKeyError'
-  }
-}
-
-/** The stored session is encrypted but no key is configured. Nothing was changed. */
-export class EncryptionKeyRequiredError extends StoreDataError {
-  readonly code = 'ENCRYPTION_KEY_REQUIRED'
-  constructor(clientId?: string) {
-    super(
-      `The stored session${where(clientId)} is encrypted but SESSION_ENCRYPTION_KEY is not set; ` +
-        'nothing was changed. Set it to the key the session was written with.',
-    )
-    this.name = 'EncryptionKeyRequiredError'
-  }
-}
-
-/** A key is configured but the stored session was written without encryption. Nothing was changed. */
-export class UnencryptedSessionError extends StoreDataError {
-  readonly code = 'SESSION_NOT_ENCRYPTED'
-  constructor(clientId?: string) {
-    super(
-      `SESSION_ENCRYPTION_KEY is set but the stored session${where(clientId)} was written without encryption; ` +
-        'nothing was changed. Unset the key to use it, or delete the session and pair again.',
-    )
-    this.name = 'UnencryptedSessionError'
-  }
-}
-
-/** A stored value is not in any format this version can read (truncated, hand-edited, unknown version). */
+/**
+ * A stored value cannot be read: truncated, hand-edited, of an unknown format, or (the key check having
+ * passed) failing its integrity check. Names the value's type, never its id (ids can be phone numbers).
+ */
 export class CorruptValueError extends StoreDataError {
   readonly code = 'CORRUPT_VALUE'
-  constructor(detail: string, clientId?: string) {
-    super(`A stored value${where(clientId)} cannot be read: ${detail}.`)
+  constructor(detail: string, readonly clientId?: string, readonly valueType?: string) {
+    super(`A stored value${where(clientId)} cannot be read: ${detail}; nothing was changed.`)
     this.name = 'CorruptValueError'
   }
 }
@@ -98,6 +96,7 @@ function subkey(master: Buffer, label: string): Buffer {
 export function createCipher(masterKey: Buffer) {
   if (masterKey.length !== 32) throw new InvalidEncryptionKeyError(masterKey.length)
   const key = subkey(masterKey, 'aes-256-gcm/v1')
+  const idKey = subkey(masterKey, 'key-id/v1')
   const keyCheck =
     KEY_CHECK_PREFIX +
     createHmac('sha256', subkey(masterKey, 'key-check/v1')).update('key-check').digest().subarray(0, 16).toString('base64')
@@ -109,20 +108,32 @@ export function createCipher(masterKey: Buffer) {
     return `${ENCRYPTED_PREFIX}${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${ct.toString('base64')}`
   }
 
-  function decrypt(text: string, clientId?: string): string {
-    if (!isEncryptedText(text)) throw new CorruptValueError('not in the enc:v1 format', clientId)
+  /**
+   * `stored.keyChecked`: the session's key check already matched this key, so a value failing
+   * authentication is damaged or altered (CORRUPT_VALUE), not encrypted under another key.
+   */
+  function decrypt(text: string, clientId?: string, stored?: { type: string; keyChecked: boolean }): string {
+    const what = stored ? `a "${stored.type}" value ` : ''
+    const corrupt = (detail: string) => new CorruptValueError(`${what}${detail}`, clientId, stored?.type)
+    if (!isEncryptedText(text)) throw corrupt('not in the enc:v1 format')
     const parts = text.slice(ENCRYPTED_PREFIX.length).split(':')
-    if (parts.length !== 3) throw new CorruptValueError('malformed enc:v1 value', clientId)
+    if (parts.length !== 3) throw corrupt('malformed enc:v1 value')
     const iv = Buffer.from(parts[0], 'base64')
     const tag = Buffer.from(parts[1], 'base64')
-    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new CorruptValueError('malformed enc:v1 value', clientId)
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw corrupt('malformed enc:v1 value')
     const decipher = createDecipheriv('aes-256-gcm', key, iv)
     decipher.setAuthTag(tag)
     try {
       return Buffer.concat([decipher.update(Buffer.from(parts[2], 'base64')), decipher.final()]).toString('utf8')
     } catch {
+      if (stored?.keyChecked) throw corrupt('failed its integrity check (damaged or altered)')
       throw new WrongEncryptionKeyError(clientId)
     }
+  }
+
+  /** A stored key id that names no contact: a keyed hash of (type, id), 16 bytes as base64url. */
+  function keyId(type: string, id: string): string {
+    return createHmac('sha256', idKey).update(type).update('\0').update(id).digest().subarray(0, 16).toString('base64url')
   }
 
   /** Throws WrongEncryptionKeyError unless `stored` is this key's check value. */
@@ -132,7 +143,7 @@ export function createCipher(masterKey: Buffer) {
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw new WrongEncryptionKeyError(clientId)
   }
 
-  return { encrypt, decrypt, keyCheck, verify }
+  return { encrypt, decrypt, keyCheck, verify, keyId }
 }
 
 export type Cipher = ReturnType<typeof createCipher>

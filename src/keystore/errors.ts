@@ -1,5 +1,6 @@
 // Errors the store raises itself (the codec's encryption errors live in crypto.ts, the schema check's in
 // src/db/schema.ts). Each has a stable code; no message carries a connection string or key material.
+import { StoreUnavailableError } from '../lib/store-errors.js'
 
 /**
  * The lease this handle writes under is no longer the current one: another instance took the session
@@ -26,14 +27,27 @@ export class VersionConflictError extends Error {
 }
 
 /** Postgres mode, database unreachable and no local mirror to start from: refusing to invent a session. */
-export class SessionUnavailableError extends Error {
-  readonly code = 'SESSION_STORE_UNAVAILABLE'
+export class SessionUnavailableError extends StoreUnavailableError {
+  override readonly code = 'SESSION_STORE_UNAVAILABLE'
   constructor(readonly clientId: string) {
     super(
       `The database is unreachable and session "${clientId}" has no local mirror, so it cannot be opened ` +
         'without risking a fresh login over a stored one; retry when the database answers.',
     )
     this.name = 'SessionUnavailableError'
+  }
+}
+
+/**
+ * The session was deleted from the database (by another instance or an operator) while this handle had
+ * it open, or before a catch-up could write it back: nothing was written, and this handle writes no more,
+ * so a deleted session never comes back from a stale copy.
+ */
+export class SessionDeletedError extends Error {
+  readonly code = 'SESSION_DELETED'
+  constructor(readonly clientId: string) {
+    super(`Session "${clientId}" was deleted from the database; this write was refused and nothing was changed.`)
+    this.name = 'SessionDeletedError'
   }
 }
 
@@ -53,4 +67,9 @@ export class SessionAlreadyOpenError extends Error {
     super(`Session "${clientId}" is already open in this process; close its handle first.`)
     this.name = 'SessionAlreadyOpenError'
   }
+}
+
+/** The database refused a handle for good (another lease holder, a newer state, a deletion): never an outage, never retried. */
+export function isRefusal(err: unknown): err is StaleFencingTokenError | VersionConflictError | SessionDeletedError {
+  return err instanceof StaleFencingTokenError || err instanceof VersionConflictError || err instanceof SessionDeletedError
 }

@@ -1,125 +1,104 @@
-// One open session: the live Baileys auth state kept in memory (reads never touch a disk or the
-// network) and every change written through a group writer to the session's sink.
-import { initAuthCreds, type AuthenticationCreds, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys'
-import type { KeyMap, SessionSnapshot, SessionVersion, WriteBatch } from './backend.js'
+// One open session: Baileys' auth state kept in memory (reads never touch a disk or the network), and
+// every change handed to the mode's sink, which persists it. Key ids are mapped to stored ids here
+// (Codec.keyId), so everything below sees only stored ids.
+import type { SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys'
+import type { Codec } from './codec.js'
 import { HandleClosedError } from './errors.js'
-import { applyKeyChanges, countKeys, copyKeys, pickKeys, type KeyChanges } from './memory.js'
-import type { SessionSink } from './sink.js'
+import { countKeys, pickKeys, setKey } from './memory.js'
+import type { Opened, WriteResult } from './modes/mode.js'
+import { Encoded, type Dirty } from './state.js'
 import type { AuthStateHandle, SessionStatus, SessionStoreOptions, StorageMode, StoreHealth } from './types.js'
-import { createGroupWriter } from './writer.js'
 
 export interface HandleOptions {
-  clientId: string
   mode: StorageMode
-  /** The loaded session, or null for a new one (fresh creds, written with the first change). */
-  initial: SessionSnapshot | null
-  /** Epoch of every write from this handle (the lease's fencing token, else the loaded epoch). */
-  epoch: number
-  encryption: boolean
+  opened: Opened
+  codec: Codec
   mirrorPath: string
-  /** Built once the handle's memory exists (Postgres mode's catch-up reads the live state). */
-  makeSink: (live: LiveSession) => SessionSink
   onWrite?: SessionStoreOptions['onWrite']
   /** Called once when the handle closes (the store forgets it). */
   onClosed: () => void
 }
 
-/** Read access to the handle's current state (for catch-up and tests). */
-export interface LiveSession {
-  snapshot(): SessionSnapshot
-  /** Runs fn while no write is in flight; writes queued meanwhile wait for it. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>
+/** Types Baileys writes in bulk and reads about once each: kept as stored text, decoded per read. */
+const KEPT_ENCODED = new Set(['pre-key'])
+
+export type SessionHandle = AuthStateHandle & {
+  readonly clientId: string
+  /** Closes without writing anything more (the session is being deleted). */
+  discard(): Promise<void>
 }
 
-export type SessionHandle = AuthStateHandle & LiveSession & { readonly clientId: string }
-
 export function createSessionHandle(o: HandleOptions): SessionHandle {
-  const { clientId } = o
-  const creds: AuthenticationCreds = o.initial?.creds ?? initAuthCreds()
-  const keys: KeyMap = o.initial ? o.initial.keys : new Map()
-  const now = new Date().toISOString()
-  let status: SessionStatus = o.initial?.status ?? 'inactive'
-  let jid: string | null = o.initial?.jid ?? null
-  const createdAt = o.initial?.createdAt ?? now
-  let updatedAt = o.initial?.updatedAt ?? now
-  let version: SessionVersion = { epoch: o.epoch, seq: o.initial?.version.seq ?? 0 }
-  let stored = o.initial !== null // a new session's creds go with its first write
-  let lastWriteAt: string | null = null
+  const { state, sink } = o.opened
+  const { clientId } = state
+  const { codec } = o
+  let lastWriteAt: number | null = null
   let closed: Promise<void> | null = null
+  let wiping = false
   let wiped = false
 
-  function nextVersion(): SessionVersion {
-    version = { epoch: o.epoch, seq: version.seq + 1 }
-    return version
-  }
-
-  function snapshot(): SessionSnapshot {
-    return { clientId, creds, keys: copyKeys(keys), version: { ...version }, status, jid, createdAt, updatedAt }
-  }
-
-  const live: LiveSession = { snapshot, exclusive: (fn) => writer.exclusive(fn) }
-  const sink = o.makeSink(live)
-  const writer = createGroupWriter((batch) => sink.persist(batch))
-
   function assertOpen(): void {
-    if (closed || wiped) throw new HandleClosedError(clientId)
+    if (closed || wiping || wiped) throw new HandleClosedError(clientId)
   }
 
-  async function write(op: 'set' | 'creds', batch: Omit<WriteBatch, 'version'>): Promise<void> {
-    assertOpen()
-    const full: WriteBatch = { ...batch, version: nextVersion() }
-    if (!stored) {
-      full.creds = creds
-      stored = true
-    }
-    updatedAt = new Date().toISOString()
-    const started = performance.now()
-    let ok = false
+  async function write(op: 'set' | 'creds', dirty: Dirty): Promise<void> {
+    const started = o.onWrite ? performance.now() : 0
+    let result: WriteResult | null = null
     try {
-      await writer.submit(full)
-      ok = true
-      lastWriteAt = new Date().toISOString()
+      result = await sink.write(dirty)
+      lastWriteAt = Date.now()
     } finally {
-      const backend: StorageMode = sink.health().degraded ? 'file' : o.mode
-      o.onWrite?.({ backend, ok, seconds: (performance.now() - started) / 1000, op })
+      const seconds = o.onWrite ? (performance.now() - started) / 1000 : 0
+      o.onWrite?.({ backend: result?.landed ?? o.mode, ok: result !== null, seconds, op, databaseFailed: result?.databaseFailed ?? false })
     }
   }
+
+  const decode = (type: string, text: string) => codec.decode(type, text, clientId, true)
 
   const keyStore: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
       const started = performance.now()
-      const found = pickKeys(keys, type, ids) as { [id: string]: SignalDataTypeMap[T] }
+      const found = pickKeys(state.keys, type, ids, ids.map((id) => codec.keyId(type, id)), decode)
       o.onWrite?.({ backend: o.mode, ok: true, seconds: (performance.now() - started) / 1000, op: 'get' })
-      return found
+      return found as { [id: string]: SignalDataTypeMap[T] }
     },
     async set(data) {
       assertOpen()
-      applyKeyChanges(keys, data as KeyChanges)
-      await write('set', { keys: data })
+      // Memory first (reads see the change at once), then the write: one pass, stored ids only.
+      const keys: Record<string, string[]> = {}
+      for (const type in data) {
+        const values = (data as Record<string, Record<string, unknown> | undefined>)[type]
+        if (!values) continue
+        const touched: string[] = (keys[type] = [])
+        const encode = KEPT_ENCODED.has(type)
+        for (const id in values) {
+          const storedId = codec.keyId(type, id)
+          const value = values[id]
+          setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)
+          touched.push(storedId)
+        }
+      }
+      await write('set', { keys })
     },
   }
 
-  async function close(): Promise<void> {
-    await writer.idle()
-    await sink.close()
-    o.onClosed()
+  function close(options: { discard?: boolean }): Promise<void> {
+    closed ??= sink.close(options).finally(o.onClosed)
+    return closed
   }
 
   return {
     clientId,
-    state: { creds, keys: keyStore },
-    snapshot,
-    exclusive: live.exclusive,
-    saveCreds: () => write('creds', { creds }),
-    async setStatus(next, nextJid) {
+    state: { creds: state.creds, keys: keyStore },
+    async saveCreds() {
       assertOpen()
-      status = next
-      const batch: Omit<WriteBatch, 'version'> = { status: next }
-      if (nextJid !== undefined) {
-        jid = nextJid
-        batch.jid = nextJid
-      }
-      await write('creds', batch)
+      await write('creds', { creds: true })
+    },
+    async setStatus(next: SessionStatus, jid?: string | null) {
+      assertOpen()
+      state.status = next
+      if (jid !== undefined) state.jid = jid
+      await write('creds', { status: true, jid: jid !== undefined })
     },
     health(): StoreHealth {
       const h = sink.health()
@@ -128,27 +107,28 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
         degraded: h.degraded,
         databaseReachable: h.databaseReachable,
         mirrorPath: o.mirrorPath,
-        lastWriteAt,
-        version: version.seq,
-        epoch: version.epoch,
-        encryption: o.encryption,
+        lastWriteAt: lastWriteAt === null ? null : new Date(lastWriteAt).toISOString(),
+        version: state.version.seq,
+        epoch: state.version.epoch,
+        encryption: codec.encrypted,
         pendingCatchUp: h.pendingCatchUp,
       }
     },
     async keyCounts() {
-      return countKeys(keys)
+      return countKeys(state.keys)
     },
     async wipe() {
       assertOpen()
+      wiping = true
+      try {
+        await sink.remove()
+      } finally {
+        wiping = false
+      }
       wiped = true
-      await writer.idle()
-      await sink.remove()
-      keys.clear()
-      stored = false
+      state.keys.clear()
     },
-    close() {
-      closed ??= close()
-      return closed
-    },
+    close: () => close({}),
+    discard: () => close({ discard: true }),
   }
 }

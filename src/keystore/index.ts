@@ -1,4 +1,5 @@
-// The keystore's public surface: the session store the server uses, and a one-call library API.
+// The keystore's public surface: the session store the server uses, and a one-call library API for
+// people who run Baileys in their own process (the package's `whatsapp-backend/keystore` entry point).
 import type { Logger } from 'pino'
 import { createSessionStore } from './store.js'
 import type { AuthStateHandle, SessionStore, StoredSession } from './types.js'
@@ -9,9 +10,12 @@ export {
   StaleFencingTokenError,
   VersionConflictError,
   SessionUnavailableError,
+  SessionDeletedError,
   HandleClosedError,
   SessionAlreadyOpenError,
 } from './errors.js'
+export { StoreDataError, StoreUnavailableError, isStoreDataError } from '../lib/store-errors.js'
+export { SchemaNotCurrentError } from '../db/schema.js'
 export {
   WrongEncryptionKeyError,
   EncryptionKeyRequiredError,

@@ -1,34 +1,45 @@
-// The session store: created once per process, it owns the file folder (and, in Postgres mode, the
-// database pool) and hands out one AuthStateHandle per open session. Modes are in driver.ts (file)
-// and mirror.ts (Postgres + file mirror).
+// The session store: created once per process, it owns the session folder (and, in Postgres mode, the
+// database pool unless it borrows one) and hands out one AuthStateHandle per open session. What differs
+// between the storage modes is behind the Mode interface (modes/file.ts, modes/mirrored.ts).
 import type { Logger } from 'pino'
-import { createCodec } from './codec.js'
-import { createFileDriver, type ModeDriver } from './driver.js'
+import { createSql, type Sql } from '../db/connection.js'
+import { assertSchemaCurrent, SchemaNotCurrentError } from '../db/schema.js'
+import { withTimeout } from '../lib/timeout.js'
+import { createCodec, type Codec } from './codec.js'
 import { SessionAlreadyOpenError } from './errors.js'
-import { assertClientId, createFileBackend } from './file/index.js'
+import { assertClientId, createSessionFolder, type SessionFolder } from './file/index.js'
 import { createSessionHandle, type SessionHandle } from './handle.js'
-import { createPostgresDriver } from './mirror.js'
+import { createFileMode } from './modes/file.js'
+import { createMirroredMode } from './modes/mirrored.js'
+import { DEFAULT_PROBE, type Mode } from './modes/mode.js'
+import { createSessionDatabase } from './postgres/index.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions, StoredSession } from './types.js'
+
+async function postgresMode(options: SessionStoreOptions, codec: Codec, folder: SessionFolder, log: Logger | undefined): Promise<Mode> {
+  const ownPool = options.sql === undefined
+  const sql: Sql = options.sql ?? createSql(options.databaseUrl as string, { logger: log, ...options.database })
+  const endPool = async () => {
+    if (ownPool) await sql.end({ timeout: 5 })
+  }
+  try {
+    await withTimeout(assertSchemaCurrent(sql), options.database?.probe?.timeoutMs ?? DEFAULT_PROBE.timeoutMs, 'the schema check')
+  } catch (err) {
+    if (err instanceof SchemaNotCurrentError) {
+      await endPool()
+      throw err
+    }
+    log?.warn({ err }, 'database unreachable at start-up: sessions open from the local mirror, degraded')
+  }
+  const database = createSessionDatabase({ sql, keyCheck: codec.keyCheck, keyIds: codec.keyIds })
+  return createMirroredMode({ database, folder, codec, logger: log, probe: options.database?.probe, onClose: endPool })
+}
 
 export async function createSessionStore(options: SessionStoreOptions): Promise<SessionStore> {
   const log: Logger | undefined = options.logger
   const codec = createCodec({ encryptionKey: options.encryptionKey })
-  const postgresMode = typeof options.databaseUrl === 'string' && options.databaseUrl !== ''
-  // As a mirror the file need not fsync each append: the database is durable, and the mirror syncs
-  // itself whenever it is the only copy (see mirror.ts).
-  const file = createFileBackend({ sessionPath: options.sessionPath, codec, logger: log, durable: !postgresMode || options.acknowledge === 'local' })
-  const driver: ModeDriver = postgresMode
-    ? await createPostgresDriver({
-        databaseUrl: options.databaseUrl as string,
-        sql: options.sql,
-        codec,
-        file,
-        logger: log,
-        pool: options.database,
-        probe: options.database?.probe,
-        acknowledge: options.acknowledge,
-      })
-    : createFileDriver(file)
+  const folder = createSessionFolder({ sessionPath: options.sessionPath, codec, logger: log })
+  const postgres = typeof options.databaseUrl === 'string' && options.databaseUrl !== ''
+  const mode = postgres ? await postgresMode(options, codec, folder, log) : createFileMode({ folder, codec, logger: log })
   const handles = new Map<string, SessionHandle>()
   const opening = new Set<string>()
   let closed: Promise<void> | null = null
@@ -39,54 +50,49 @@ export async function createSessionStore(options: SessionStoreOptions): Promise<
     if (handles.has(clientId) || opening.has(clientId)) throw new SessionAlreadyOpenError(clientId)
     opening.add(clientId)
     try {
-      const opened = await driver.open(clientId, openOptions.fencingToken)
+      const opened = await mode.open(clientId, { fencingToken: openOptions.fencingToken })
       const handle = createSessionHandle({
-        clientId,
-        mode: driver.mode,
-        initial: opened.initial,
-        epoch: opened.epoch,
-        encryption: codec.encrypted,
-        mirrorPath: file.sessionFiles(clientId).snapshot,
-        makeSink: opened.makeSink,
+        mode: mode.mode,
+        opened,
+        codec,
+        mirrorPath: folder.paths(clientId).snapshot,
         onWrite: options.onWrite,
         onClosed: () => {
           if (handles.get(clientId) === handle) handles.delete(clientId)
         },
       })
       handles.set(clientId, handle)
-      log?.debug({ clientId, mode: driver.mode, found: opened.initial !== null }, 'session opened')
+      log?.debug({ clientId, mode: mode.mode, found: opened.state.stored }, 'session opened')
       return handle
     } finally {
       opening.delete(clientId)
     }
   }
 
-  async function close(): Promise<void> {
-    await Promise.allSettled([...handles.values()].map((h) => h.close()))
-    await driver.close()
-  }
-
   return {
-    mode: driver.mode,
+    mode: mode.mode,
     open,
     async list(): Promise<StoredSession[]> {
-      return (await driver.list()).sort((a, b) => a.clientId.localeCompare(b.clientId))
+      return (await mode.list()).sort((a, b) => a.clientId.localeCompare(b.clientId))
     },
     async delete(clientId: string): Promise<boolean> {
       assertClientId(clientId)
-      const open = handles.get(clientId)
-      if (open) await open.close()
-      return driver.delete(clientId)
+      return mode.delete(clientId, async () => {
+        await handles.get(clientId)?.discard()
+      })
     },
     async verify(clientId: string): Promise<void> {
       assertClientId(clientId)
       if (handles.has(clientId)) return
-      await driver.verify(clientId)
+      await mode.verify(clientId)
     },
-    preflight: () => driver.preflight(),
-    ping: () => driver.ping(),
+    preflight: () => mode.preflight(),
+    ping: () => mode.ping(),
     close() {
-      closed ??= close()
+      closed ??= (async () => {
+        await Promise.allSettled([...handles.values()].map((h) => h.close()))
+        await mode.close()
+      })()
       return closed
     },
   }

@@ -49,14 +49,14 @@ export interface AuthStateHandle {
   health(): StoreHealth
   /** Number of stored keys by type (no key material). */
   keyCounts(): Promise<Record<string, number>>
-  /** Delete everything stored for this session (logged out): database rows and file. */
+  /** Delete everything stored for this session (logged out): database rows first, then the file. */
   wipe(): Promise<void>
   /** Flush pending writes and release resources. Idempotent. */
   close(): Promise<void>
 }
 
 export interface OpenOptions {
-  /** Fencing token of the lease under which this handle writes (Postgres mode, see issue 5). */
+  /** Fencing token of the lease under which this handle writes (Postgres mode): a write lands only while the lease row carries it. */
   fencingToken?: number
 }
 
@@ -65,12 +65,17 @@ export interface SessionStore {
   readonly mode: StorageMode
   open(clientId: string, options?: OpenOptions): Promise<AuthStateHandle>
   list(): Promise<StoredSession[]>
-  /** Delete a stored session (database row + keys, and its file). Returns whether anything existed. */
+  /**
+   * Delete a stored session: the database first (its rows, leaving a tombstone so no stale copy brings
+   * it back), then an open handle (closed without writing), then its files. Returns whether anything
+   * existed. While the database is unreachable it throws StoreUnavailableError and changes nothing.
+   */
   delete(clientId: string): Promise<boolean>
   /**
    * Reads what is stored for a session without changing it and throws the typed error open() would
-   * (WRONG_ENCRYPTION_KEY, ENCRYPTION_KEY_REQUIRED, SESSION_NOT_ENCRYPTED, CORRUPT_VALUE): lets a
-   * server refuse to start before it waits for a lease. An unreachable database is not an error here.
+   * (WRONG_ENCRYPTION_KEY, ENCRYPTION_KEY_REQUIRED, SESSION_NOT_ENCRYPTED, CORRUPT_VALUE). open() reads
+   * each copy once and throws the same errors before changing anything, so a caller about to open need
+   * not verify first. An unreachable database is not an error here.
    */
   verify(clientId: string): Promise<void>
   /**
@@ -95,22 +100,26 @@ export interface SessionStoreOptions {
    * never ends it. databaseUrl must still be given: it selects Postgres mode.
    */
   sql?: Sql
-  /** 32 bytes, base64 or hex: AES-256-GCM at rest in both the database and the file. */
+  /** 32 bytes, base64 or hex: AES-256-GCM at rest in both the database and the file, key ids stored as keyed hashes. */
   encryptionKey?: string
   logger?: Logger
-  /** Called after each store write with its backend and result (metrics). */
-  /**
-   * Postgres mode: when a write counts as done. 'database' (default): the database committed it.
-   * 'local': the file mirror fsynced it and the database gets it right after (faster with a distant
-   * database; a machine lost before shipping loses those writes for other machines). See sync.ts.
-   */
-  acknowledge?: 'database' | 'local'
-  /** Tuning for tests and benchmarks (Postgres mode): pool size, query hook, outage probe. */
+  /** Tuning for tests and benchmarks (Postgres mode): pool size, connect timeout and query hook (a pool the store opens itself), outage probe. */
   database?: {
     max?: number
     connectTimeout?: number
     debug?: (connection: number, query: string, parameters: unknown[]) => void
     probe?: { baseMs?: number; maxMs?: number; timeoutMs?: number }
   }
-  onWrite?: (event: { backend: StorageMode; ok: boolean; seconds: number; op: 'get' | 'set' | 'creds' }) => void
+  /** Called after each keystore call (metrics). */
+  onWrite?: (event: WriteEvent) => void
+}
+
+export interface WriteEvent {
+  /** Where the call was served or the write landed ('file' while Postgres mode runs degraded). */
+  backend: StorageMode
+  ok: boolean
+  seconds: number
+  op: 'get' | 'set' | 'creds'
+  /** The database was tried for this write and failed (timeout, connection lost); the mirror carried it. */
+  databaseFailed?: boolean
 }

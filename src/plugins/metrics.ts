@@ -3,10 +3,8 @@
 // store, the session manager) register their own collectors on app.metrics.registry.
 import fp from 'fastify-plugin'
 import { Counter, Histogram, Registry } from 'prom-client'
-import type { SessionStoreOptions } from '../keystore/types.js'
+import type { WriteEvent } from '../keystore/types.js'
 import type { SessionMetrics } from '../whatsapp/manager.js'
-
-type WriteEvent = Parameters<NonNullable<SessionStoreOptions['onWrite']>>[0]
 
 export function createMetrics() {
   const registry = new Registry()
@@ -69,7 +67,8 @@ export function createMetrics() {
   const onWrite = (event: WriteEvent): void => {
     storeLatency.observe({ backend: event.backend, op: event.op }, event.seconds)
     if (event.op !== 'get') storeWrites.inc({ backend: event.backend, result: event.ok ? 'ok' : 'error' })
-    if (!event.ok && event.backend === 'postgres') dbErrors.inc()
+    // A write the database failed counts even when the mirror carried it (it then landed in 'file').
+    if (event.databaseFailed || (!event.ok && event.backend === 'postgres')) dbErrors.inc()
   }
   const sessions: SessionMetrics = {
     login: (result) => logins.inc({ result }),

@@ -1,6 +1,7 @@
 // The two cleanups operators call over the API. Both never touch a session that runs on this server.
 //  - local files: stale temporary files, quarantined .corrupt-* files, and (Postgres mode) mirror
-//    files of sessions the database no longer has;
+//    files of sessions the database deleted (store.list() leaves them out; a file that never reached
+//    the database is listed, since opening it copies it up);
 //  - old sessions: stored sessions not updated for N days (dry run by default).
 import { rm } from 'node:fs/promises'
 import { scanSessionFolder, type FileInfo } from '../keystore/file/index.js'

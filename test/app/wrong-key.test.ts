@@ -58,13 +58,13 @@ t.test('Postgres mode with the lease on: refused before waiting for the lease', 
   const { url, sql } = await createMigratedDatabase(t, 'wa_wrong_key')
   const sessionPath = await tempDir(t)
   await storeSession(sessionPath, url)
-  const rowBefore = await sql`SELECT creds, version_seq FROM whatsapp_sessions WHERE client_id = 'default'`
+  const rowBefore = await sql`SELECT c.creds, v.version_seq FROM whatsapp_session_creds c JOIN whatsapp_session_versions v USING (client_id) WHERE c.client_id = 'default'`
   const keysBefore = await sql`SELECT type, key_id, value FROM whatsapp_session_keys ORDER BY type, key_id`
   await t.rejects(startWith({ DATABASE_URL: url, SESSION_PATH: sessionPath, SESSION_ENCRYPTION_KEY: KEY_2 }), {
     code: 'SESSION_UNREADABLE',
     message: /SESSION_ENCRYPTION_KEY does not match/,
   })
-  t.same(await sql`SELECT creds, version_seq FROM whatsapp_sessions WHERE client_id = 'default'`, rowBefore, 'the session row is unchanged')
+  t.same(await sql`SELECT c.creds, v.version_seq FROM whatsapp_session_creds c JOIN whatsapp_session_versions v USING (client_id) WHERE c.client_id = 'default'`, rowBefore, 'the session row is unchanged')
   t.same(await sql`SELECT type, key_id, value FROM whatsapp_session_keys ORDER BY type, key_id`, keysBefore, 'and its keys')
   t.same(await sql`SELECT client_id FROM whatsapp_session_leases`, [], 'no lease was taken')
 })

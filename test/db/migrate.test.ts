@@ -5,7 +5,16 @@ import postgres from 'postgres'
 import { ADMIN_URL, createTestDatabase } from '../helpers/db.js'
 import { checkSchema, createSql, migrate, pendingMigrations, readMigrations, SchemaNotCurrentError } from '../../src/db/index.js'
 
-const TABLES = ['whatsapp_sessions', 'whatsapp_session_keys', 'whatsapp_session_leases', 'schema_migrations']
+const TABLES = [
+  'whatsapp_sessions',
+  'whatsapp_session_keys',
+  'whatsapp_session_leases',
+  'whatsapp_session_creds',
+  'whatsapp_session_versions',
+  'whatsapp_session_tombstones',
+  'whatsapp_keystore_identity',
+  'schema_migrations',
+]
 
 /** Supabase's API roles (cluster-wide: tolerate another test file having created them). */
 async function ensureSupabaseRoles(): Promise<void> {

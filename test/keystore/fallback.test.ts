@@ -104,7 +104,7 @@ t.test('automatic migration: file -> database, database -> mirror, and newer win
   const pgA = await createSessionStore({ sessionPath: a.sessions, databaseUrl: url })
   const ha = await pgA.open('carol')
   t.same(await keyIds(sql, 'carol', 'session'), ['s1'], 'file -> database')
-  const [row] = await sql`SELECT status, jid, version_seq FROM whatsapp_sessions WHERE client_id = 'carol'`
+  const [row] = await sql`SELECT s.status, s.jid, v.version_seq FROM whatsapp_sessions s JOIN whatsapp_session_versions v USING (client_id) WHERE s.client_id = 'carol'`
   t.match(row, { status: 'active', jid: '1555@s.whatsapp.net' })
   t.equal(Number(row.version_seq), 2)
   await ha.close()

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createFileBackend } from '../../src/keystore/file/index.js'
+import { fileBackend as createFileBackend } from './fixtures/backends.js'
 import { canon, sampleCreds, sampleKeys } from './fixtures/values.js'
 import { tempFolder } from './fixtures/tmp.js'
 
@@ -20,7 +20,8 @@ async function seedEncrypted(sessions: string) {
   const backend = createFileBackend({ sessionPath: sessions, codec: createCodec({ encryptionKey: KEY }), compactOnClose: false })
   const creds = sampleCreds()
   const keys = sampleKeys()
-  // Values are encrypted; type names and ids (JIDs, phone numbers) stay readable: they are the index.
+  // Values are encrypted. The file backend stores ids as it is given them: the store hands it keyed
+  // hashes (key-ids.test.ts); this test gives clear ones, which the markers below do not appear in.
   keys['lid-mapping'] = { '15550009999': MARKER }
   await backend.apply('enc', { creds, keys, status: 'active', jid: 'me@s.whatsapp.net', version: { epoch: 0, seq: 1 } })
   const later = { session: { s: Buffer.from(MARKER) }, 'x-new': { a: { note: MARKER } } } as SignalDataSet

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
 import { appendFile, readFile, readdir, writeFile, truncate, stat } from 'node:fs/promises'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createFileBackend, scanSessionFolder, type FileBackendOptions, type QuarantineEvent } from '../../src/keystore/file/index.js'
+import { scanSessionFolder } from '../../src/keystore/file/index.js'
+import { fileBackend as createFileBackend, type FileBackendOptions } from './fixtures/backends.js'
 import { sampleCreds } from './fixtures/values.js'
 import { tempFolder } from './fixtures/tmp.js'
 
@@ -28,11 +29,11 @@ t.test('an unparseable snapshot is moved aside byte-identical, reported, and loa
   const damaged = Buffer.concat([(await readFile(`${sessions}/c1.json`)).subarray(0, 300), Buffer.from('\u0000garbage')])
   await writeFile(`${sessions}/c1.json`, damaged)
   const journalBytes = await readFile(`${sessions}/c1.journal`)
-  const events: QuarantineEvent[] = []
   const warnings: unknown[] = []
   const logger = { warn: (...a: unknown[]) => void warnings.push(a), info() {}, debug() {}, error() {} } as never
-  const backend = fresh(t, sessions, { logger, onQuarantine: (e) => void events.push(e) })
+  const backend = fresh(t, sessions, { logger })
   t.equal(await backend.load('c1'), null)
+  const events = backend.quarantined()
   t.equal(events.length, 1)
   t.equal(events[0].reason, 'snapshot-unreadable')
   t.same(backend.quarantined(), events)
@@ -134,3 +135,25 @@ t.test('scanSessionFolder reports temp files, quarantined files and sessions wit
   t.equal((await readdir(sessions)).length, 6, 'nothing removed')
   t.same((await fresh(t, sessions).list()).map((s) => s.clientId), ['c6'], 'list skips what it cannot read')
 })
+
+for (const [damage, write] of [
+  ['a damaged header line', (text: string) => ['{garbage', ...text.split('\n').slice(1)].join('\n')],
+  ['an empty journal', () => ''],
+] as const) {
+  t.test(`${damage} with acknowledged entries after it is quarantined, never taken as already folded in`, async (t) => {
+    const { sessions } = await tempFolder(t)
+    await seed(sessions, 'c7', 6) // creds in the snapshot, five writes in the journal
+    const journal = `${sessions}/c7.journal`
+    await writeFile(journal, write(await readFile(journal, 'utf8')))
+    const damaged = await readFile(journal)
+    const warnings: string[] = []
+    const logger = { warn: (_o: unknown, msg: string) => void warnings.push(msg), info() {}, debug() {}, error() {} } as never
+    const backend = fresh(t, sessions, { logger })
+    t.equal(await backend.load('c7'), null, 'not opened from the snapshot alone')
+    t.equal(backend.quarantined()[0]?.reason, 'journal-corrupt')
+    const moved = backend.quarantined()[0]?.moved.find((m) => m.from.endsWith('c7.journal'))
+    t.same(await readFile(moved?.to ?? ''), damaged, 'the journal is kept, byte-identical, beside the snapshot')
+    t.same((await readdir(sessions)).filter((n) => !n.includes('.corrupt-')), [], 'nothing left to be overwritten')
+    t.ok(warnings.some((w) => /journal/.test(w)), `logged: ${warnings.join('; ')}`)
+  })
+}

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFile, stat, readdir } from 'node:fs/promises'
 import { proto } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createFileBackend } from '../../src/keystore/file/index.js'
+import { fileBackend as createFileBackend } from './fixtures/backends.js'
 import { KEY_TYPES, canon, sampleCreds, sampleKeys } from './fixtures/values.js'
 import { tempFolder } from './fixtures/tmp.js'
 

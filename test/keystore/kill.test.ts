@@ -4,7 +4,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createFileBackend } from '../../src/keystore/file/index.js'
+import { fileBackend as createFileBackend } from './fixtures/backends.js'
 import { spawnFixture } from './fixtures/spawn.js'
 import { deletedBy, valueFor } from './fixtures/workload.js'
 import { tempFolder } from './fixtures/tmp.js'

@@ -15,6 +15,6 @@ t.test('schema not current: typed error naming npm run db:migrate and the files 
   t.ok(err instanceof SchemaNotCurrentError, 'typed error')
   t.equal((err as SchemaNotCurrentError).code, 'SCHEMA_NOT_CURRENT')
   t.match((err as Error).message, /Run `npm run db:migrate`/)
-  t.match((err as Error).message, /db\/migrations\/001_sessions\.sql, then db\/migrations\/002_session_leases\.sql into Supabase's SQL editor in that order/)
+  t.match((err as Error).message, /db\/migrations\/001_sessions\.sql, then db\/migrations\/002_session_leases\.sql, then db\/migrations\/003_keystore_tombstones\.sql into Supabase's SQL editor in that order/)
   t.notMatch((err as Error).message, /postgres:\/\//, 'no connection string in the message')
 })

@@ -3,15 +3,13 @@
 import t from 'tap'
 import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
-import {
-  createPostgresBackend,
-  isConnectionError,
-  StaleFencingTokenError,
-  VersionConflictError,
-} from '../../src/keystore/postgres/index.js'
+import { isConnectionError, StaleFencingTokenError, VersionConflictError } from '../../src/keystore/postgres/index.js'
 import { createSql } from '../../src/db/index.js'
 import { migratedDatabase, queryCounter } from '../db/helpers.js'
 import { KEY_TYPES, canon, sampleCreds, sampleKeys } from './fixtures/values.js'
+import { postgresBackend } from './fixtures/backends.js'
+
+const createPostgresBackend = ({ sql, codec }: { sql: Parameters<typeof postgresBackend>[0]; codec: Parameters<typeof postgresBackend>[1] }) => postgresBackend(sql, codec)
 
 const codec = createCodec()
 
@@ -162,12 +160,12 @@ t.test('stale fencing token: rejected with STALE_FENCING_TOKEN, nothing written'
   await pg.apply('fay', { creds, keys: keysOf({ session: { a: Buffer.from('a') } }), version: { epoch: 2, seq: 1 } }, { fencingToken: 2 })
   // Taken over: token 3 now. The old holder's write (even to an existing row) changes nothing.
   await sql`UPDATE whatsapp_session_leases SET fencing_token = 3 WHERE client_id = 'fay'`
-  const before = await sql`SELECT client_id, creds, status, version_seq, updated_at FROM whatsapp_sessions WHERE client_id = 'fay'`
+  const before = await sql`SELECT s.client_id, c.creds, s.status, v.version_seq, s.updated_at FROM whatsapp_sessions s JOIN whatsapp_session_creds c USING (client_id) JOIN whatsapp_session_versions v USING (client_id) WHERE s.client_id = 'fay'`
   await t.rejects(
     pg.apply('fay', { creds: sampleCreds(), status: 'logged_out', keys: keysOf({ session: { a: null, b: Buffer.from('b') } }), version: { epoch: 2, seq: 2 } }, { fencingToken: 2 }),
     { code: 'STALE_FENCING_TOKEN' },
   )
-  t.same(await sql`SELECT client_id, creds, status, version_seq, updated_at FROM whatsapp_sessions WHERE client_id = 'fay'`, before)
+  t.same(await sql`SELECT s.client_id, c.creds, s.status, v.version_seq, s.updated_at FROM whatsapp_sessions s JOIN whatsapp_session_creds c USING (client_id) JOIN whatsapp_session_versions v USING (client_id) WHERE s.client_id = 'fay'`, before)
   t.same((await sql<{ key_id: string }[]>`SELECT key_id FROM whatsapp_session_keys WHERE client_id = 'fay'`).map((r) => r.key_id), ['a'])
   await t.rejects(pg.replace('fay', (await pg.load('fay'))!, { fencingToken: 2 }), { code: 'STALE_FENCING_TOKEN' })
 })

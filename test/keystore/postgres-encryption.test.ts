@@ -4,7 +4,9 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import type { SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
-import { createPostgresBackend } from '../../src/keystore/postgres/index.js'
+import { postgresBackend } from './fixtures/backends.js'
+
+const createPostgresBackend = ({ sql, codec }: { sql: Parameters<typeof postgresBackend>[0]; codec: Parameters<typeof postgresBackend>[1] }) => postgresBackend(sql, codec)
 import { migratedDatabase } from '../db/helpers.js'
 import { canon, sampleCreds } from './fixtures/values.js'
 
@@ -26,7 +28,7 @@ t.test('encrypted rows: no plaintext, key check stored, round trip with the righ
     jid: '15550001111:7@s.whatsapp.net',
     version: { epoch: 0, seq: 1 },
   })
-  const [row] = await sql<{ creds: string; key_check: string | null }[]>`SELECT creds, key_check FROM whatsapp_sessions WHERE client_id = 'enc'`
+  const [row] = await sql<{ creds: string; key_check: string | null }[]>`SELECT c.creds, s.key_check FROM whatsapp_sessions s JOIN whatsapp_session_creds c USING (client_id) WHERE s.client_id = 'enc'`
   const keys = await sql<{ value: string }[]>`SELECT value FROM whatsapp_session_keys WHERE client_id = 'enc'`
   t.type(row.key_check, 'string', 'key check stored with the session')
   t.equal(keys.length, 3)
@@ -46,7 +48,7 @@ t.test('wrong key, missing key, key on a plain session: typed errors, rows untou
   const right = createPostgresBackend({ sql, codec: createCodec({ encryptionKey: KEY }) })
   await right.apply('enc', { creds: sampleCreds(), keys: keysOf({ session: { a: SECRET } }), version: { epoch: 0, seq: 1 } })
   const snapshotRows = async () => ({
-    s: await sql`SELECT * FROM whatsapp_sessions WHERE client_id = 'enc'`,
+    s: await sql`SELECT * FROM whatsapp_sessions s JOIN whatsapp_session_creds c USING (client_id) WHERE s.client_id = 'enc'`,
     k: await sql`SELECT * FROM whatsapp_session_keys WHERE client_id = 'enc' ORDER BY type, key_id`,
   })
   const before = await snapshotRows()

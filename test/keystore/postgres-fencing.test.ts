@@ -30,6 +30,6 @@ t.test('a write under a stale fencing token is rejected and does not overwrite',
   await t.rejects(newStore.open('alice', { fencingToken: 4 }), { code: 'STALE_FENCING_TOKEN' }, 'older than the stored epoch')
   const fresh = await newStore.open('alice', { fencingToken: 6 })
   await fresh.state.keys.set({ session: { s: Buffer.from('new-1') } })
-  const [s] = await sql`SELECT version_epoch FROM whatsapp_sessions WHERE client_id = 'alice'`
+  const [s] = await sql`SELECT version_epoch FROM whatsapp_session_versions WHERE client_id = 'alice'`
   t.equal(Number(s.version_epoch), 6)
 })

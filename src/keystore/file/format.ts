@@ -1,65 +1,33 @@
 // The on-disk text of a session: a readable JSON snapshot and an append-only journal of JSON lines.
-// Values stay encoded (codec.ts) here; decoding happens only when the store loads a session.
+// Values stay encoded (codec.ts) here; decoding happens only when a mode opens a session.
 //
 // Snapshot `{clientId}.json`: a header (format, clientId, status, jid, version, timestamps, journalId,
-// encryption key-check), then "creds" and "keys": { type: { id: value } }, one key per line.
-// Without encryption a value is its BufferJSON embedded as JSON; with it, the `enc:v1:` string.
+// encryption key-check, keyIds, database), then "creds" and "keys": { type: { id: value } }, one key
+// per line. Without encryption a value is its BufferJSON embedded as JSON; with it, the `enc:v1:`
+// string, and ids are keyed hashes (keyIds "hmac-sha256/v1"). `database` names the database that
+// already holds this session (Postgres mode's mirror), or is null.
 //
 // Journal `{clientId}.journal`: line 1 `{"journal":1,"clientId":..,"journalId":..}` naming the snapshot
 // it extends; then one line per write batch `{"v":{epoch,seq},"t":iso,"c":creds?,"s":status?,"j":jid?,
-// "k":{type:{id:value|null}}}`. A journal whose journalId differs from the snapshot's was already
-// folded into it (a compaction stopped between its two renames) and is ignored.
+// "d":database?,"k":{type:{id:value|null}}}`. A journal whose journalId differs from the snapshot's was
+// already folded into it (a compaction stopped between its two renames) and is ignored; a journal
+// whose first line is not a journal header, or an empty one, is damage.
+import type { KeyIdScheme } from '../codec.js'
+import type { EncodedBatch, EncodedSession } from '../encoded.js'
+import type { SessionVersion } from '../state.js'
 import type { SessionStatus } from '../types.js'
-import type { SessionVersion, WriteBatch } from '../backend.js'
-import type { Codec } from '../codec.js'
 
 export const FORMAT = 'whatsapp-backend/session'
 export const FORMAT_VERSION = 1
 
-export interface EncodedState {
-  clientId: string
-  status: SessionStatus
-  jid: string | null
-  version: SessionVersion
-  createdAt: string
-  updatedAt: string
-  /** Encoded creds (codec text) or null before the first creds write. */
-  creds: string | null
-  keys: Map<string, Map<string, string>>
+/** What a session's files hold: the encoded session plus the mirror's database marker. */
+export interface FileState extends EncodedSession {
+  database: string | null
 }
 
-/** One journal entry, values encoded; null deletes. */
-export interface EncodedBatch {
-  version: SessionVersion
-  at: string
-  creds?: string
-  status?: SessionStatus
-  jid?: string | null
-  keys?: Array<[type: string, id: string, value: string | null]>
-}
-
-/**
- * A write batch with its values encoded by the codec: the journal entry, and in Postgres mode also the
- * rows the database gets (sync.ts encodes each batch once for both). Encoded now, not at write time:
- * Baileys keeps mutating creds after handing them over.
- */
-export function encodeBatch(
-  codec: Codec,
-  batch: Pick<WriteBatch, 'creds' | 'status' | 'jid' | 'version'> & { keys?: Record<string, Record<string, unknown> | undefined> },
-): EncodedBatch {
-  const encoded: EncodedBatch = { version: { epoch: batch.version.epoch, seq: batch.version.seq }, at: new Date().toISOString() }
-  if (batch.creds !== undefined) encoded.creds = codec.encode('creds', batch.creds)
-  if (batch.status !== undefined) encoded.status = batch.status
-  if (batch.jid !== undefined) encoded.jid = batch.jid
-  if (batch.keys) {
-    encoded.keys = []
-    for (const [type, ids] of Object.entries(batch.keys)) {
-      for (const [id, value] of Object.entries(ids ?? {})) {
-        encoded.keys.push([type, id, value === null || value === undefined ? null : codec.encode(type, value)])
-      }
-    }
-  }
-  return encoded
+/** A journal line: a write batch, or only a new database marker (at the current version). */
+export interface JournalEntry extends EncodedBatch {
+  database?: string | null
 }
 
 export interface SnapshotHeader {
@@ -77,9 +45,11 @@ export class FormatError extends Error {
 
 const STATUSES: readonly string[] = ['active', 'inactive', 'logged_out']
 
-export function emptyState(clientId: string, now: string): EncodedState {
-  return { clientId, status: 'inactive', jid: null, version: { epoch: 0, seq: 0 }, createdAt: now, updatedAt: now, creds: null, keys: new Map() }
+export function emptyState(clientId: string, now: string, keyIds: KeyIdScheme): FileState {
+  return { clientId, status: 'inactive', jid: null, version: { epoch: 0, seq: 0 }, createdAt: now, updatedAt: now, creds: null, keys: new Map(), keyIds, database: null }
 }
+
+const KEY_ID_SCHEMES: readonly string[] = ['clear', 'hmac-sha256/v1']
 
 /** Encrypted text goes in as a JSON string; plain BufferJSON text goes in as-is (it is JSON). */
 const embed = (text: string, encrypted: boolean): string => (encrypted ? JSON.stringify(text) : text)
@@ -101,7 +71,7 @@ function checkVersion(v: unknown): SessionVersion {
   return { epoch: v.epoch as number, seq: v.seq as number }
 }
 
-export function serializeSnapshot(state: EncodedState, header: SnapshotHeader): string {
+export function serializeSnapshot(state: FileState, header: SnapshotHeader): string {
   const encrypted = header.keyCheck !== null
   const head = JSON.stringify({
     format: FORMAT,
@@ -114,6 +84,8 @@ export function serializeSnapshot(state: EncodedState, header: SnapshotHeader): 
     updatedAt: state.updatedAt,
     journalId: header.journalId,
     encryption: encrypted ? { algorithm: 'aes-256-gcm', keyCheck: header.keyCheck } : null,
+    keyIds: state.keyIds,
+    database: state.database,
   })
   const out: string[] = [head.slice(0, -1), `,\n"creds":${state.creds === null ? 'null' : embed(state.creds, encrypted)},\n"keys":{`]
   let firstType = true
@@ -128,7 +100,7 @@ export function serializeSnapshot(state: EncodedState, header: SnapshotHeader): 
   return out.join('')
 }
 
-export function parseSnapshot(text: string, clientId: string): { state: EncodedState; header: SnapshotHeader } {
+export function parseSnapshot(text: string, clientId: string): { state: FileState; header: SnapshotHeader } {
   let doc: unknown
   try {
     doc = JSON.parse(text)
@@ -148,6 +120,10 @@ export function parseSnapshot(text: string, clientId: string): { state: EncodedS
     keyCheck = doc.encryption.keyCheck
   }
   const encrypted = keyCheck !== null
+  const keyIds = doc.keyIds ?? 'clear'
+  if (typeof keyIds !== 'string' || !KEY_ID_SCHEMES.includes(keyIds)) throw new FormatError('bad keyIds')
+  const database = doc.database ?? null
+  if (database !== null && typeof database !== 'string') throw new FormatError('bad database marker')
   if (!isObject(doc.keys)) throw new FormatError('bad keys')
   const keys = new Map<string, Map<string, string>>()
   for (const [type, ids] of Object.entries(doc.keys)) {
@@ -156,7 +132,7 @@ export function parseSnapshot(text: string, clientId: string): { state: EncodedS
     for (const [id, raw] of Object.entries(ids)) map.set(id, unembed(raw, encrypted))
     keys.set(type, map)
   }
-  const state: EncodedState = {
+  const state: FileState = {
     clientId,
     status: doc.status as SessionStatus,
     jid: doc.jid as string | null,
@@ -165,6 +141,8 @@ export function parseSnapshot(text: string, clientId: string): { state: EncodedS
     updatedAt: doc.updatedAt,
     creds: doc.creds === null || doc.creds === undefined ? null : unembed(doc.creds, encrypted),
     keys,
+    keyIds: keyIds as KeyIdScheme,
+    database,
   }
   return { state, header: { journalId: doc.journalId, keyCheck } }
 }
@@ -173,11 +151,12 @@ export function journalHeaderLine(clientId: string, journalId: string): string {
   return JSON.stringify({ journal: 1, clientId, journalId }) + '\n'
 }
 
-export function serializeBatch(batch: EncodedBatch, encrypted: boolean): string {
-  const parts = [`{"v":${JSON.stringify(batch.version)},"t":${JSON.stringify(batch.at)}`]
+export function serializeBatch(batch: JournalEntry, encrypted: boolean): string {
+  const parts = [`{"v":{"epoch":${batch.version.epoch},"seq":${batch.version.seq}},"t":"${batch.at}"`]
   if (batch.creds !== undefined) parts.push(`,"c":${embed(batch.creds, encrypted)}`)
   if (batch.status !== undefined) parts.push(`,"s":${JSON.stringify(batch.status)}`)
   if (batch.jid !== undefined) parts.push(`,"j":${JSON.stringify(batch.jid)}`)
+  if (batch.database !== undefined) parts.push(`,"d":${JSON.stringify(batch.database)}`)
   if (batch.keys && batch.keys.length > 0) {
     const byType = new Map<string, string[]>()
     for (const [type, id, value] of batch.keys) {
@@ -191,10 +170,14 @@ export function serializeBatch(batch: EncodedBatch, encrypted: boolean): string 
   return parts.join('')
 }
 
-function parseBatch(line: string, encrypted: boolean): EncodedBatch {
+function parseBatch(line: string, encrypted: boolean): JournalEntry {
   const doc: unknown = JSON.parse(line) // a SyntaxError here is handled by the caller
   if (!isObject(doc) || typeof doc.t !== 'string') throw new FormatError('bad journal entry')
-  const batch: EncodedBatch = { version: checkVersion(doc.v), at: doc.t }
+  const batch: JournalEntry = { version: checkVersion(doc.v), at: doc.t }
+  if (doc.d !== undefined) {
+    if (doc.d !== null && typeof doc.d !== 'string') throw new FormatError('bad database marker in journal')
+    batch.database = doc.d
+  }
   if (doc.c !== undefined) batch.creds = unembed(doc.c, encrypted)
   if (doc.s !== undefined) {
     if (typeof doc.s !== 'string' || !STATUSES.includes(doc.s)) throw new FormatError('bad status in journal')
@@ -216,18 +199,20 @@ function parseBatch(line: string, encrypted: boolean): EncodedBatch {
 }
 
 export type JournalParse =
-  | { kind: 'stale' } // belongs to an older snapshot (or has no header): already folded in
-  | { kind: 'corrupt'; line: number }
-  | { kind: 'ok'; batches: EncodedBatch[]; validBytes: number; tornBytes: number }
+  | { kind: 'stale' } // names an older snapshot: already folded into this one
+  | { kind: 'corrupt'; line: number } // line 0: the file is empty
+  | { kind: 'ok'; batches: JournalEntry[]; validBytes: number; tornBytes: number }
 
 /**
  * Only newline-terminated lines count: a kill during an append leaves at most one unterminated (or
- * unparseable) tail, which was never acknowledged. An unreadable line followed by readable ones is corruption.
+ * unparseable) tail, which was never acknowledged. An unreadable line followed by readable ones is
+ * corruption, and so is a first line that is not a journal header (it is written atomically with its
+ * snapshot, never torn) or an empty file (a journal always has its header).
  */
 export function parseJournal(buf: Buffer, journalId: string, clientId: string, encrypted: boolean): JournalParse {
   let start = 0
   let lineNo = 0
-  const batches: EncodedBatch[] = []
+  const batches: JournalEntry[] = []
   let validBytes = 0
   let bad: number | null = null
   while (start < buf.length) {
@@ -237,12 +222,9 @@ export function parseJournal(buf: Buffer, journalId: string, clientId: string, e
     lineNo++
     let ok = true
     if (lineNo === 1) {
-      try {
-        const head = JSON.parse(line) as Record<string, unknown>
-        if (head.journal !== 1 || head.clientId !== clientId || head.journalId !== journalId) return { kind: 'stale' }
-      } catch {
-        return { kind: 'stale' }
-      }
+      const head = journalHeader(line)
+      if (!head || head.clientId !== clientId) return { kind: 'corrupt', line: 1 }
+      if (head.journalId !== journalId) return { kind: 'stale' }
     } else {
       try {
         batches.push(parseBatch(line, encrypted))
@@ -260,13 +242,23 @@ export function parseJournal(buf: Buffer, journalId: string, clientId: string, e
     }
     start = nl + 1
   }
-  if (lineNo === 0) return { kind: 'stale' }
+  if (lineNo === 0) return { kind: 'corrupt', line: buf.length === 0 ? 0 : 1 }
   return { kind: 'ok', batches, validBytes, tornBytes: buf.length - validBytes }
 }
 
-export function applyBatch(state: EncodedState, batch: EncodedBatch): void {
+function journalHeader(line: string): { clientId: unknown; journalId: unknown } | null {
+  try {
+    const head: unknown = JSON.parse(line)
+    return isObject(head) && head.journal === 1 && typeof head.journalId === 'string' ? { clientId: head.clientId, journalId: head.journalId } : null
+  } catch {
+    return null
+  }
+}
+
+export function applyBatch(state: FileState, batch: JournalEntry): void {
   state.version = batch.version
   state.updatedAt = batch.at
+  if (batch.database !== undefined) state.database = batch.database
   if (batch.creds !== undefined) state.creds = batch.creds
   if (batch.status !== undefined) state.status = batch.status
   if (batch.jid !== undefined) state.jid = batch.jid

@@ -85,3 +85,18 @@ export async function moveAside(path: string, at: Date): Promise<string> {
   }
   throw new Error('could not find a free name to quarantine a damaged session file')
 }
+
+/** Removes the files that exist, in order, and makes the removal durable. Whether any existed. */
+export async function removeFiles(paths: string[]): Promise<boolean> {
+  let existed = false
+  for (const path of paths) {
+    try {
+      await unlink(path)
+      existed = true
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+  if (existed) await fsyncDir(dirname(paths[0]))
+  return existed
+}

@@ -1,5 +1,6 @@
 // Telling a database outage (fall back to the mirror, probe, catch up later) from every other failure
-// (a constraint, a stale lease, a wrong key: never "retry when the database is back").
+// (a constraint, a stale lease, a wrong key: never "retry when the database is back"), and keeping
+// row contents out of the errors the backend throws.
 
 /** Node socket errors: the server is not there, or the path to it broke. */
 const SOCKET_CODES = new Set([
@@ -41,4 +42,28 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
   // Node's happy-eyeballs connect (localhost -> ::1 and 127.0.0.1) fails with an AggregateError.
   if (Array.isArray(e.errors) && e.errors.some((x) => isConnectionError(x, depth + 1))) return true
   return e.cause !== undefined && isConnectionError(e.cause, depth + 1)
+}
+
+/**
+ * A database error without its `detail`, `where` and parameters, which can quote row contents (creds,
+ * key values): callers log errors whole.
+ */
+export class DatabaseError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly sqlState: string | undefined) {
+    super(message)
+    this.name = 'DatabaseError'
+  }
+}
+
+/** Runs fn; a server-side error comes out as a DatabaseError (message and SQLSTATE only). */
+export async function scrubbed<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err && typeof err === 'object' && 'severity' in err) {
+      const e = err as { message?: string; code?: string }
+      throw new DatabaseError(`database error: ${e.message ?? 'unknown'}`, 'DATABASE_ERROR', e.code)
+    }
+    throw err
+  }
 }

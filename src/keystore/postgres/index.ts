@@ -1,3 +1,3 @@
-export { createPostgresBackend, DatabaseError, type PostgresBackend, type PostgresBackendOptions } from './backend.js'
-export { isConnectionError } from './errors.js'
+export { createSessionDatabase, type SessionDatabase, type DatabaseSession, type DatabaseCopy, type SessionDatabaseOptions } from './database.js'
+export { DatabaseError, isConnectionError } from './errors.js'
 export { StaleFencingTokenError, VersionConflictError } from '../errors.js'

@@ -1,0 +1,74 @@
+// Group commit: callers submit items concurrently; while one commit is in flight the others queue, and
+// everything queued goes out together in the next commit, so there is never more than one commit in
+// flight and N concurrent callers cost one round trip (or one append and one fsync). Each caller's
+// promise settles with the commit that carried its item.
+//
+// exclusive(fn) runs fn with nothing committing: loads, full rewrites and catch-ups that must not
+// interleave with commits. Exclusive sections run in the order they were asked for, before the next
+// commit, so a steady stream of writes cannot starve them.
+
+interface Waiter<T, R> {
+  item: T
+  resolve: (result: R) => void
+  reject: (err: unknown) => void
+}
+
+export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R>) {
+  let queue: Waiter<T, R>[] = []
+  const exclusives: Array<() => Promise<void>> = []
+  // The commit or exclusive section in progress; null when idle.
+  let running: Promise<void> | null = null
+
+  async function commitQueued(): Promise<void> {
+    const group = queue
+    queue = []
+    let result: R
+    try {
+      result = await commit(group.map((w) => w.item))
+    } catch (err) {
+      for (const w of group) w.reject(err)
+      return
+    }
+    for (const w of group) w.resolve(result)
+  }
+
+  function pump(): void {
+    if (running) return
+    const next = exclusives.shift() ?? (queue.length > 0 ? commitQueued : null)
+    if (!next) return
+    running = next().finally(() => {
+      running = null
+      pump()
+    })
+  }
+
+  return {
+    /** Settles with the commit that carried this item: its result, or its error. */
+    submit(item: T): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject })
+        pump()
+      })
+    },
+    /** Nothing is queued or running right now: a caller may do a group's work of one itself. */
+    idleNow: (): boolean => running === null && queue.length === 0 && exclusives.length === 0,
+    /** Waits until nothing is queued or running. Never rejects. */
+    async idle(): Promise<void> {
+      while (running) await running
+    },
+    exclusive<X>(fn: () => Promise<X>): Promise<X> {
+      return new Promise<X>((resolve, reject) => {
+        exclusives.push(async () => {
+          try {
+            resolve(await fn())
+          } catch (err) {
+            reject(err)
+          }
+        })
+        pump()
+      })
+    },
+  }
+}
+
+export type GroupCommit<T, R = void> = ReturnType<typeof createGroupCommit<T, R>>
