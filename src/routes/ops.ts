@@ -31,7 +31,13 @@ export default async function opsRoutes(app: FastifyInstance): Promise<void> {
     }
     const counts = app.sessions.countByState()
     const sessions = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0))
-    return { status: reachable === false ? ('degraded' as const) : ('ready' as const), storage: app.store.mode, databaseReachable: reachable, sessions }
+    return {
+      status: reachable === false ? ('degraded' as const) : ('ready' as const),
+      storage: app.store.mode,
+      databaseReachable: reachable,
+      sessions,
+      resume: app.sessions.resumeProgress(),
+    }
   })
 
   app.get('/metrics', {

@@ -19,7 +19,7 @@ import {
   StatusResponse,
 } from '../../schemas/whatsapp.js'
 import type { LeaseState } from '../../lease/index.js'
-import { cleanupLocalFiles } from '../../whatsapp/cleanup.js'
+import { cleanupLocalFiles, corruptRetentionMs } from '../../whatsapp/cleanup.js'
 import { clientIdOf, emptyBodyIsObject } from '../hooks.js'
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
@@ -195,6 +195,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       sessionPath: app.config.sessionPath,
       store: app.store,
       isRunning: app.sessions.isRunning,
+      corruptOlderThanMs: corruptRetentionMs(app.config.cleanup.inactiveAfterDays),
     })
     app.metrics.cleanup('local', false, result.removed.length)
     return result

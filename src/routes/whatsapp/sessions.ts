@@ -39,7 +39,7 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
         location: app.store.mode, running: true, state: session.state,
       })
     }
-    return { storage: app.store.mode, sessions }
+    return { storage: app.store.mode, sessions, resume: app.sessions.resumeProgress() }
   })
 
   app.post('/sessions', {
@@ -47,7 +47,7 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
       tags,
       summary: 'Start another session (another WhatsApp account) on this server',
       body: CreateSessionBody,
-      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE') },
+      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE', 'SESSION_LIMIT_REACHED') },
     },
   }, async (request, reply) => {
     const { clientId } = request.body as CreateSessionBody
@@ -61,7 +61,7 @@ export default async function sessionsRoutes(app: FastifyInstance): Promise<void
       tags,
       summary: 'Log a session out (when connected), stop it and delete its stored data',
       params: ClientIdParams,
-      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE') },
+      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE', 'STORE_UNAVAILABLE') },
     },
   }, async (request) => {
     const { clientId } = request.params as ClientIdParams
