@@ -174,7 +174,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     return account
   }
   const liveOf = (pn?: string): FakeConnection[] =>
-    pn === undefined ? [...connections] : [...connections].filter(c => c.account === accountOf(pn))
+    pn === undefined ? [...connections] : [...accountOf(pn).connections].filter((c): c is FakeConnection => c instanceof FakeConnection)
   function conflict(conn: { id: number; close(): void }): void {
     const c = [...connections].find(x => x.id === conn.id)
     c?.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
@@ -238,7 +238,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       const account = accountOf(opts.to)
       if (!account.companion) throw new Error(`account ${account.pn} is not paired`)
       const id = newMessageId()
-      const conn = [...connections].filter(c => c.account === account && !c.closed).at(-1)
+      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
       if (!conn) {
         account.offline.push({ from: contact.pn, text, id })
         return { id, type: 'queued' }
