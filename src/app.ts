@@ -1,12 +1,18 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   error handling -> metrics -> auth -> rate limit -> swagger -> db -> store -> lease -> sessions -> cleanup -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
-import Fastify from 'fastify'
+import Fastify, { type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import pino, { type Logger } from 'pino'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import pino, { type DestinationStream, type Logger } from 'pino'
 import type { AppConfig } from './config.js'
-import { registerErrorHandling } from './errors.js'
+import { ApiError, registerErrorHandling, sendError, validationError } from './errors.js'
+import { createClientErrorHandler } from './http/client-errors.js'
+import { clientIpResolver, fastifyTrustProxy } from './http/client-ip.js'
+import { redactUrl } from './http/redact-url.js'
+import { assertStrictSchemas, buildValidator } from './http/validation.js'
+import { CLIENT_ID_MAX_LENGTH } from './lib/client-id.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
@@ -18,8 +24,7 @@ import sessionsPlugin from './plugins/sessions.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
 import opsRoutes from './routes/ops.js'
-import sessionRoutes from './routes/whatsapp/session.js'
-import sessionsRoutes from './routes/whatsapp/sessions.js'
+import whatsappRoutes from './routes/whatsapp/index.js'
 import { ErrorBody } from './schemas/common.js'
 
 declare module 'fastify' {
@@ -58,20 +63,39 @@ export const REDACT_PATHS = [
   'encryptionKey',
 ]
 
-export function createLogger(config: Pick<AppConfig, 'logLevel' | 'nodeEnv'>): Logger {
-  return pino({
-    level: config.logLevel,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { service: 'whatsapp-backend' },
-  })
+/** The app's pino logger; `destination` defaults to stdout. */
+export function createLogger(config: Pick<AppConfig, 'logLevel' | 'trustProxy'>, destination?: DestinationStream): Logger {
+  const clientIp = clientIpResolver(config.trustProxy)
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { service: 'whatsapp-backend' },
+      serializers: {
+        // Fastify's request serializer, with secrets cut out of the query string and the client IP
+        // taken where TRUST_PROXY says.
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: redactUrl(request.url),
+          host: request.host,
+          remoteAddress: clientIp(request),
+          remotePort: request.socket?.remotePort,
+        }),
+      },
+    },
+    destination,
+  )
 }
 
 export const appPlugin = fp<AppOptions>(
   async (app, options) => {
     const { config } = options
     app.decorate('config', config)
-    registerErrorHandling(app)
     app.addSchema(ErrorBody)
+    // Every route declares what it accepts, and nothing more (see src/http/validation.ts).
+    app.addHook('onRoute', assertStrictSchemas)
+    // The API takes JSON only: anything else is 415, not a string that fails validation.
+    app.removeContentTypeParser('text/plain')
     // Callback style: this runs on every response, and an async hook costs a promise per request.
     app.addHook('onSend', (request, reply, payload, done) => {
       reply.header('x-request-id', request.id)
@@ -79,8 +103,11 @@ export const appPlugin = fp<AppOptions>(
     })
 
     await app.register(metricsPlugin)
+    await app.register(rateLimitPlugin, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs, trustProxy: config.trustProxy })
     await app.register(authPlugin, { apiKey: config.apiKey })
-    await app.register(rateLimitPlugin, { max: config.rateLimit.max, windowMs: config.rateLimit.windowMs })
+    registerErrorHandling(app)
+    // Unknown paths count against the caller's rate limit like any route.
+    app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, new ApiError('NOT_FOUND')))
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(dbPlugin, { config, logger: options.logger })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
@@ -94,21 +121,45 @@ export const appPlugin = fp<AppOptions>(
     await app.register(cleanupPlugin, { config })
 
     await app.register(opsRoutes)
-    await app.register(sessionRoutes, { prefix: '/api/whatsapp' })
-    await app.register(sessionsRoutes, { prefix: '/api/whatsapp' })
+    await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })
   },
   { name: 'whatsapp-backend', fastify: '5.x' },
 )
+
+/** Largest JSON body accepted (the catalogue's PAYLOAD_TOO_LARGE sentence says 256 KiB). */
+const BODY_LIMIT = 256 * 1024
 
 function createFastify(config: AppConfig, logger: Logger) {
   return Fastify({
     loggerInstance: logger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Behind Fly.io/Render proxies the client IP (rate-limit key) is in X-Forwarded-For.
-    trustProxy: config.nodeEnv === 'production',
-    bodyLimit: 256 * 1024,
-  })
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: BODY_LIMIT,
+    // Node answers 408 to a request not received completely in time (a Content-Length it never
+    // sends), checked every second at most; Fastify's default is no limit at all.
+    requestTimeout: config.requestTimeoutMs,
+    http: { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
+    // Every valid client id (at most 128 characters) fits a path parameter; a somewhat longer one
+    // still reaches validation and gets a 400 naming params.clientId, an absurd one a 414.
+    routerOptions: { maxParamLength: 2 * CLIENT_ID_MAX_LENGTH },
+    schemaController: { compilersFactory: { buildValidator } },
+    schemaErrorFormatter: (errors, part) => validationError(errors, part),
+    // Requests still arriving on open connections during app.close() get SHUTTING_DOWN in the one
+    // error shape (errors.ts), not Fastify's own 503 body.
+    return503OnClosing: false,
+    // Errors Fastify raises before routing (an undecodable URL, a path parameter too long): no hook
+    // ran, so authenticate here first, then answer in the one error shape.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id)
+      request.server.authenticate(request, reply).then(
+        () => sendError(request, reply, err),
+        (authError: unknown) => sendError(request, reply, authError),
+      )
+    },
+    // Node rejects oversized headers, incomplete requests and malformed HTTP before Fastify sees them.
+    clientErrorHandler: createClientErrorHandler(logger),
+  }).withTypeProvider<TypeBoxTypeProvider>()
 }
 
 export type App = ReturnType<typeof createFastify>

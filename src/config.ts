@@ -3,10 +3,17 @@
 // AppConfig, so tests can build any configuration without touching the environment.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { CLIENT_ID_PATTERN } from './lib/client-id.js'
 import { explainSupabaseConfig, supabaseOnlyNotice } from './db/index.js'
 import { defaultLeaseOwner } from './lease/index.js'
+
+/** See AppConfig.trustProxy. */
+export type TrustProxy = 'off' | 'fly' | number | readonly string[]
+
+/** Shortest API key accepted with NODE_ENV=production (a guessable key is no key). */
+export const API_KEY_MIN_LENGTH = 32
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')])
 const Int = (min: number, max: number, def: number, description: string) =>
@@ -41,11 +48,18 @@ export const EnvSchema = Type.Object({
   SESSION_ENCRYPTION_KEY: Type.Optional(
     Type.String({ description: '32 bytes as 64 hex characters or base64: AES-256-GCM at rest' }),
   ),
-  API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'required when NODE_ENV=production' })),
+  API_KEY: Type.Optional(Type.String({ minLength: 1, description: `required when NODE_ENV=production, at least ${API_KEY_MIN_LENGTH} characters there` })),
   RATE_LIMIT_MAX: Int(1, 1_000_000, 120, 'requests per window per API key or IP'),
   RATE_LIMIT_WINDOW: Int(1000, 86_400_000, 60_000, 'rate-limit window in milliseconds'),
   SEND_RATE_LIMIT_MAX: Int(1, 1_000_000, 20, 'POST /send requests per window per API key or IP'),
   METRICS_PUBLIC: Type.Optional(Bool),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'whose word to take for the client IP (rate limits, logs): off, fly (the Fly-Client-IP header), the number of proxy hops (1-9) in front of the server, or the proxies\' addresses (comma-separated IPs or CIDR ranges)',
+    }),
+  ),
+  REQUEST_TIMEOUT_MS: Int(100, 600_000, 30_000, 'time a client has to send a whole request (headers and body) before it gets 408'),
   WA_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://', description: 'test/dev only: Baileys websocket URL' })),
   SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'graceful shutdown bound'),
   RECONNECT_BASE_MS: Int(10, 600_000, 1_000, 'first reconnect delay'),
@@ -67,6 +81,7 @@ export const EnvSchema = Type.Object({
   FLY_MACHINE_ID: Type.Optional(Type.String({ description: 'set by Fly.io; the default INSTANCE_ID' })),
   MAX_SESSIONS: Int(1, 100_000, 500, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
   RESUME_CONCURRENCY: Int(1, 1000, 8, 'stored sessions started at once in the background after a restart'),
+  FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -86,6 +101,14 @@ export interface AppConfig {
   rateLimit: { max: number; windowMs: number; sendMax: number }
   /** false (default): /metrics needs the API key like the API; true: open to unauthenticated scrapers. */
   metricsPublic: boolean
+  /**
+   * Where the client IP comes from: 'off' = the TCP peer; 'fly' = Fly.io's Fly-Client-IP header (set by
+   * its proxy); a number = that many proxy hops in front of the server are trusted in X-Forwarded-For;
+   * a list = X-Forwarded-For entries added by these proxy addresses (IPs or CIDR ranges) are trusted.
+   */
+  trustProxy: TrustProxy
+  /** Time a client has to send a whole request before it is answered 408 and disconnected. */
+  requestTimeoutMs: number
   waWsUrl?: string
   shutdownTimeoutMs: number
   reconnect: { baseMs: number; maxMs: number }
@@ -133,6 +156,27 @@ function validEncryptionKey(key: string): boolean {
   return Buffer.from(key, 'base64').length === 32
 }
 
+const TRUST_PROXY_RULE =
+  'TRUST_PROXY must be off, fly, a number of proxy hops from 1 to 9, or comma-separated proxy addresses (IPs or CIDR ranges such as 10.0.0.0/8)'
+
+/** An IP address, or a CIDR range with a prefix length that fits its family. */
+function isAddressOrRange(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+/** TRUST_PROXY as set, or null when it is not valid; unset: 'fly' on Fly.io (its proxy sets Fly-Client-IP), else 'off'. */
+function trustProxyOf(e: Env): TrustProxy | null {
+  const value = e.TRUST_PROXY ?? (e.FLY_APP_NAME !== undefined || e.FLY_MACHINE_ID !== undefined ? 'fly' : 'off')
+  if (value === 'off' || value === 'fly') return value
+  if (/^[1-9]$/.test(value)) return Number(value)
+  const addresses = value.split(',').map((a) => a.trim())
+  return addresses.every(isAddressOrRange) ? addresses : null
+}
+
 /** Validates the environment once; throws ConfigError listing every problem (never the values). */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // Empty strings count as unset: `FOO=` in a .env file or a compose file means "not configured".
@@ -161,6 +205,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (ok('NODE_ENV') && e.NODE_ENV === 'production' && e.API_KEY === undefined) {
     problems.push('API_KEY is required when NODE_ENV=production: set a long random secret (openssl rand -hex 32)')
   }
+  if (ok('NODE_ENV') && ok('API_KEY') && e.NODE_ENV === 'production' && e.API_KEY !== undefined && e.API_KEY.length < API_KEY_MIN_LENGTH) {
+    problems.push(`API_KEY must be at least ${API_KEY_MIN_LENGTH} characters when NODE_ENV=production: generate one with openssl rand -hex 32`)
+  }
   if (ok('SESSION_STORAGE') && ok('DATABASE_URL') && e.SESSION_STORAGE === 'postgres' && e.DATABASE_URL === undefined) {
     problems.push(
       e.SUPABASE_URL !== undefined
@@ -168,9 +215,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         : 'DATABASE_URL is required with SESSION_STORAGE=postgres (or set SESSION_STORAGE=file)',
     )
   }
+  const trustProxy = ok('TRUST_PROXY') ? trustProxyOf(e) : 'off'
+  if (trustProxy === null) problems.push(TRUST_PROXY_RULE)
   if (ok('CLEANUP_INTERVAL_MS') && e.CLEANUP_INTERVAL_MS > 0 && e.CLEANUP_INTERVAL_MS < 1000) problems.push('CLEANUP_INTERVAL_MS must be 0 (off) or at least 1000')
   if (ok('RECONNECT_MAX_MS') && ok('RECONNECT_BASE_MS') && e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (problems.length > 0 || trustProxy === null) throw new ConfigError(problems)
 
   const storage =
     e.SESSION_STORAGE === 'file' ? 'file' : e.SESSION_STORAGE === 'postgres' || e.DATABASE_URL ? 'postgres' : 'file'
@@ -199,6 +248,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     apiKey: e.API_KEY,
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW, sendMax: e.SEND_RATE_LIMIT_MAX },
     metricsPublic: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1',
+    trustProxy,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     waWsUrl: e.WA_WS_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },

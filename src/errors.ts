@@ -1,13 +1,20 @@
 // Every error code the API can answer, with its HTTP status and a sentence the caller can act on, and
 // the one error handler that turns any thrown error into the one body shape:
 //   { error: { code, message, details? }, requestId }
-// 5xx answers never carry the internal message (it is logged instead, with the request id).
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidClientIdError } from './lib/client-id.js'
+// Errors are classified by type once, in toErrorBody. 5xx answers never carry the internal message
+// (it is logged instead, with the request id).
+import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { CLIENT_ID_MAX_LENGTH, InvalidClientIdError } from './lib/client-id.js'
 import { SessionError } from './whatsapp/errors.js'
 
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, message: 'The request is invalid; fix the fields listed in details and retry.' },
+  INVALID_JSON: {
+    status: 400,
+    message: 'The body is not valid JSON (or is empty while Content-Type says application/json); send a JSON object.',
+  },
+  BAD_URL: { status: 400, message: 'The URL cannot be decoded (a malformed %-escape); percent-encode it with encodeURIComponent.' },
+  BAD_REQUEST: { status: 400, message: 'The HTTP request is malformed (see details.reason); fix the client and retry.' },
   INVALID_CLIENT_ID: {
     status: 400,
     message: 'clientId must be 1-128 letters, digits, ".", "_" or "-", not starting with ".".',
@@ -16,16 +23,25 @@ export const errorCatalogue = {
     status: 400,
     message: 'Give a phone number in international format (country code first, e.g. +14155550123) or a WhatsApp JID.',
   },
+  UNSUPPORTED_RECIPIENT: {
+    status: 400,
+    message: 'This kind of recipient is not supported: send to a phone number, a user (...@s.whatsapp.net or ...@lid) or a group (...@g.us).',
+  },
   UNAUTHORIZED: {
     status: 401,
     message: 'Missing or wrong API key: send it as "Authorization: Bearer <API_KEY>" or "x-api-key: <API_KEY>".',
   },
+  FORBIDDEN: { status: 403, message: 'This path may not be read; use the endpoints listed at /docs.' },
   NOT_FOUND: { status: 404, message: 'No such route; see /docs for the list of endpoints.' },
   SESSION_NOT_FOUND: {
     status: 404,
     message: 'No session with this clientId runs here; create it with POST /api/whatsapp/sessions or omit clientId for the default session.',
   },
   STORED_SESSION_NOT_FOUND: { status: 404, message: 'No session with this clientId is running or stored.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'The request did not arrive completely in time (REQUEST_TIMEOUT_MS); send the whole body at once, matching Content-Length.',
+  },
   SESSION_EXISTS: { status: 409, message: 'A session with this clientId already runs; use it, or DELETE it first.' },
   ALREADY_CONNECTED: {
     status: 409,
@@ -48,11 +64,21 @@ export const errorCatalogue = {
     status: 409,
     message: 'Another instance holds this session (see lease in GET /api/whatsapp/status); call that instance, or stop it and this one takes over.',
   },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than the server accepts (256 KiB); send a smaller request.' },
+  URL_TOO_LONG: {
+    status: 414,
+    message: `A path segment is longer than the server accepts (a clientId has at most ${CLIENT_ID_MAX_LENGTH} characters); shorten it.`,
+  },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON with "Content-Type: application/json".' },
   QR_NOT_READY: {
     status: 425,
     message: 'No QR code yet: the session is still connecting to WhatsApp. Retry after the number of seconds in Retry-After.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the number of seconds in Retry-After and retry.' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'The request headers (with the URL) are larger than the server accepts (16 KiB); send fewer or smaller headers.',
+  },
   INTERNAL: { status: 500, message: 'Internal error; the server logged it with this requestId.' },
   SEND_FAILED: {
     status: 502,
@@ -64,12 +90,15 @@ export const errorCatalogue = {
     message: 'This server already runs MAX_SESSIONS sessions; delete one, raise MAX_SESSIONS (memory permitting) or run another instance.',
   },
   NOT_READY: { status: 503, message: 'The server is not ready: session storage is unreachable.' },
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof errorCatalogue
 
 export class ApiError extends Error {
   readonly statusCode: number
+  readonly details: unknown
+  readonly headers: Record<string, string> | undefined
   constructor(
     readonly code: ErrorCode,
     options: { message?: string; details?: unknown; headers?: Record<string, string>; cause?: unknown } = {},
@@ -80,8 +109,6 @@ export class ApiError extends Error {
     this.details = options.details
     this.headers = options.headers
   }
-  readonly details: unknown
-  readonly headers: Record<string, string> | undefined
 }
 
 export interface ErrorBody {
@@ -89,54 +116,93 @@ export interface ErrorBody {
   requestId: string
 }
 
-/** Readable one-liners from Fastify/Ajv validation errors, e.g. "body.to is required". */
-function validationDetails(err: FastifyError): { field: string; problem: string }[] {
-  const where = err.validationContext ?? 'request'
-  return (err.validation ?? []).map((v) => {
-    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty
-    const path = `${where}${v.instancePath.replace(/\//g, '.')}${missing ? `.${missing}` : ''}`
-    return { field: path, problem: missing ? 'is required' : (v.message ?? 'is invalid') }
-  })
+type ErrorClass = abstract new (...args: never[]) => Error
+
+/** Errors of these types always mean the same thing to the caller: one code each. */
+const CODE_BY_TYPE: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
+  [InvalidClientIdError, 'INVALID_CLIENT_ID'],
+  [errorCodes.FST_ERR_CTP_INVALID_JSON_BODY, 'INVALID_JSON'],
+  [errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY, 'INVALID_JSON'],
+  [errorCodes.FST_ERR_CTP_BODY_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],
+  [errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE'],
+  [errorCodes.FST_ERR_BAD_URL, 'BAD_URL'],
+  [errorCodes.FST_ERR_MAX_PARAM_LENGTH, 'URL_TOO_LONG'],
+]
+
+/** Other client errors (from Fastify or a plugin), by HTTP status; anything else 4xx is BAD_REQUEST. */
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URL_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
 }
 
-/** Maps any error to [status, body]; exported so the 404 and rate-limit paths share it. */
-export function toErrorBody(err: unknown, requestId: string): { status: number; body: ErrorBody; headers?: Record<string, string> } {
-  if (err instanceof ApiError) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message }, requestId }
-    if (err.details !== undefined) body.error.details = err.details
-    return { status: err.statusCode, body, headers: err.headers }
-  }
-  if (err instanceof InvalidClientIdError) return toErrorBody(new ApiError('INVALID_CLIENT_ID'), requestId)
+/** The catalogue error for anything thrown while answering a request. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
   if (err instanceof SessionError) {
     // The catalogue sentence says how to fix it; the session's own sentence says what exactly was wrong.
     const extra = typeof err.details === 'object' && err.details !== null ? err.details : {}
-    return toErrorBody(new ApiError(err.code, { details: { reason: err.message, ...extra } }), requestId)
+    return new ApiError(err.code, { details: { reason: err.message, ...extra }, cause: err })
   }
-  const fe = err as FastifyError
-  if (fe && Array.isArray(fe.validation)) {
-    const details = validationDetails(fe)
-    const message = `Invalid request: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}.`
-    return { status: 400, body: { error: { code: 'VALIDATION_FAILED', message, details }, requestId } }
+  for (const [type, code] of CODE_BY_TYPE) if (err instanceof type) return new ApiError(code, { cause: err })
+  const status = (err as Partial<FastifyError> | null)?.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify's and its plugins' own 4xx messages are safe to show.
+    return new ApiError(CODE_BY_STATUS[status] ?? 'BAD_REQUEST', { details: { reason: (err as Error).message }, cause: err })
   }
-  // Fastify's own 4xx (bad JSON, unsupported media type, body too large) have safe messages.
-  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500
-  if (status >= 400 && status < 500) {
-    const code = status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED'
-    return { status, body: { error: { code, message: fe.message }, requestId } }
-  }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: errorCatalogue.INTERNAL.message }, requestId } }
+  return new ApiError('INTERNAL', { cause: err })
 }
 
+/** Maps any error to [status, body, headers]. */
+export function toErrorBody(err: unknown, requestId: string): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  const apiError = toApiError(err)
+  const body: ErrorBody = { error: { code: apiError.code, message: apiError.message }, requestId }
+  if (apiError.details !== undefined) body.error.details = apiError.details
+  return { status: apiError.statusCode, body, headers: apiError.headers }
+}
+
+/**
+ * Answers an error in the one shape, and logs it: an unexpected error with its stack, a deliberate 5xx
+ * (storage down, shutting down) with its cause as a warning, a client's mistake as one line.
+ */
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { status, body, headers } = toErrorBody(err, request.id)
+  if (body.error.code === 'INTERNAL') request.log.error({ err }, 'request failed')
+  else if (status >= 500) request.log.warn({ err, code: body.error.code, status }, 'request not served')
+  else request.log.info({ code: body.error.code, status }, 'request rejected')
+  if (headers) reply.headers(headers)
+  return reply.code(status).type('application/json').send(body)
+}
+
+/** Readable one-liners from Ajv errors: "body.text is required", "body.client_id is not an accepted field". */
+export function validationError(errors: ReadonlyArray<{ instancePath: string; message?: string; params: unknown }>, part: string): ApiError {
+  const details = errors.map((v) => {
+    const params = (v.params ?? {}) as { missingProperty?: string; additionalProperty?: string }
+    const path = `${part}${v.instancePath.replace(/\//g, '.')}`
+    if (params.missingProperty !== undefined) return { field: `${path}.${params.missingProperty}`, problem: 'is required' }
+    if (params.additionalProperty !== undefined) return { field: `${path}.${params.additionalProperty}`, problem: 'is not an accepted field' }
+    return { field: path, problem: v.message ?? 'is invalid' }
+  })
+  const message = `Invalid request: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}.`
+  return new ApiError('VALIDATION_FAILED', { message, details })
+}
+
+/**
+ * The error handler, and the 503 SHUTTING_DOWN answer for requests that still arrive (on open
+ * keep-alive connections) once app.close() has begun.
+ */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, headers } = toErrorBody(err, request.id)
-    if (status >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ code: body.error.code, status }, 'request rejected')
-    if (headers) reply.headers(headers)
-    return reply.code(status).type('application/json').send(body)
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(request, reply, err))
+  let closing = false
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
   })
-  app.setNotFoundHandler((request, reply) => {
-    const { status, body } = toErrorBody(new ApiError('NOT_FOUND'), request.id)
-    return reply.code(status).send(body)
-  })
+  // Callback style: this runs on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (_request, _reply, done) => done(closing ? new ApiError('SHUTTING_DOWN') : undefined))
 }

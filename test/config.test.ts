@@ -78,3 +78,32 @@ t.test('WA_WS_URL is passed through with a notice', async (t) => {
   t.equal(c.waWsUrl, 'ws://127.0.0.1:1')
   t.match(c.notices.join(' '), /tests and development only/)
 })
+
+t.test('production: API_KEY must be at least 32 characters', async (t) => {
+  t.throws(() => loadConfig({ NODE_ENV: 'production', API_KEY: 'a' }), {
+    name: 'ConfigError',
+    message: /API_KEY must be at least 32 characters when NODE_ENV=production: generate one with openssl rand -hex 32/,
+  })
+  t.throws(() => loadConfig({ NODE_ENV: 'production', API_KEY: 'k'.repeat(31) }), /at least 32 characters/)
+  t.notMatch((() => { try { loadConfig({ NODE_ENV: 'production', API_KEY: 'short-secret' }) } catch (e) { return String(e) } return '' })(), /short-secret/, 'the key is not echoed')
+  t.equal(loadConfig({ NODE_ENV: 'development', API_KEY: 'a' }).apiKey, 'a', 'any length outside production')
+})
+
+t.test('TRUST_PROXY: off by default, fly on Fly.io, hop counts and proxy addresses', async (t) => {
+  t.equal(loadConfig({}).trustProxy, 'off')
+  t.equal(loadConfig({ NODE_ENV: 'production', API_KEY: 'k'.repeat(32) }).trustProxy, 'off', 'production alone trusts no header')
+  t.equal(loadConfig({ FLY_APP_NAME: 'app' }).trustProxy, 'fly')
+  t.equal(loadConfig({ FLY_MACHINE_ID: '148e21b7' }).trustProxy, 'fly')
+  t.equal(loadConfig({ FLY_APP_NAME: 'app', TRUST_PROXY: 'off' }).trustProxy, 'off', 'an explicit value wins')
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1,fd00::/8' }).trustProxy, ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'])
+  for (const bad of ['true', '0', '10', 'yes', '10.0.0.0/33', '300.1.1.1', 'fd00::/129', '10.0.0.0/8,']) {
+    t.throws(() => loadConfig({ TRUST_PROXY: bad }), { message: /TRUST_PROXY must be off, fly, a number of proxy hops/ }, bad)
+  }
+})
+
+t.test('REQUEST_TIMEOUT_MS: 30 s by default', async (t) => {
+  t.equal(loadConfig({}).requestTimeoutMs, 30_000)
+  t.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000' }).requestTimeoutMs, 5000)
+  t.throws(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' }), /REQUEST_TIMEOUT_MS must be an integer from 100/)
+})

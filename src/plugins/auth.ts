@@ -3,11 +3,12 @@
 // (/health, /ready, the /docs UI, and /metrics when METRICS_PUBLIC=true).
 //
 // Two steps so the rate limiter sits between them: onRequest only identifies the caller (the limiter
-// then buckets valid keys per key and everything else per IP, so guessing keys is rate limited too);
-// preParsing rejects unauthenticated requests.
+// then buckets valid keys per key and everything else per IP); preParsing rejects unauthenticated
+// requests. A rejection counts against the caller's IP bucket wherever no route limit counted the
+// request already (/metrics, unknown paths), so guessing keys is rate limited on every route.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
 
 declare module 'fastify' {
@@ -18,6 +19,14 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** A short hash identifying the valid API key the caller presented, or null. Never the key. */
     apiKeyId: string | null
+  }
+  interface FastifyInstance {
+    /**
+     * Rejects a request that needs the API key and lacks it (401 UNAUTHORIZED, or 429 once the
+     * caller's IP has failed too often). A no-op without API_KEY. The hooks call it; so does the
+     * handler of errors Fastify raises before routing, where no hook runs.
+     */
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>
   }
 }
 
@@ -47,19 +56,30 @@ export default fp<AuthOptions>(
     app.decorateRequest('apiKeyId', null)
     if (!apiKey) {
       app.log.warn('API_KEY is not set: the API is open to anyone who can reach this port (fine for local development only)')
+      app.decorate('authenticate', async () => undefined)
       return
     }
     const expected = digest(apiKey)
     const keyId = createHash('sha256').update('api-key-id:').update(expected).digest('base64url').slice(0, 16)
-    app.addHook('onRequest', async (request) => {
+    const identify = (request: FastifyRequest): void => {
       const key = presentedKey(request)
       if (key !== null && timingSafeEqual(digest(key), expected)) request.apiKeyId = keyId
-    })
-    app.addHook('preParsing', async (request) => {
+    }
+    // Counts in the caller's global bucket unless a route limiter already ran for this request.
+    const countFailure = app.rateLimit()
+
+    async function authenticate(this: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
       // The swagger UI's static routes are registered by @fastify/swagger-ui without our route config.
-      if (request.apiKeyId !== null || request.routeOptions.config.public || isDocs(request.url)) return
+      if (request.routeOptions.config.public || isDocs(request.url)) return
+      // Truthiness, not null: the request Fastify builds for an error before routing lacks decorations.
+      if (!request.apiKeyId) identify(request)
+      if (request.apiKeyId) return
+      await countFailure.call(app, request, reply)
       throw new ApiError('UNAUTHORIZED')
-    })
+    }
+    app.decorate('authenticate', authenticate)
+    app.addHook('onRequest', async (request) => identify(request))
+    app.addHook('preParsing', async (request, reply) => authenticate(request, reply))
   },
-  { name: 'auth', fastify: '5.x' },
+  { name: 'auth', fastify: '5.x', dependencies: ['rate-limit'] },
 )

@@ -1,16 +1,10 @@
 // Small route helpers shared by the route files.
 import type { FastifyRequest } from 'fastify'
 
-/** POST routes whose body is optional: a missing body validates as {} (so defaults apply). */
+/**
+ * POST routes whose body is optional: no body at all validates as {} (so defaults apply). A body that
+ * was sent, even `null`, is validated as sent.
+ */
 export async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
-  request.body ??= {}
-}
-
-/** clientId from the body, then the query string, else the server's default session. */
-export function clientIdOf(request: FastifyRequest, fallback: string): string {
-  const fromBody = (request.body as { clientId?: unknown } | undefined)?.clientId
-  const fromQuery = (request.query as { clientId?: unknown } | undefined)?.clientId
-  if (typeof fromBody === 'string') return fromBody
-  if (typeof fromQuery === 'string') return fromQuery
-  return fallback
+  if (request.body === undefined) request.body = {}
 }

@@ -1,17 +1,18 @@
 // Liveness, readiness and metrics. /health and /ready are public (load balancers, Fly.io checks) and
-// not rate limited; /metrics follows METRICS_PUBLIC.
-import type { FastifyInstance } from 'fastify'
+// not rate limited: they check no key, so they cannot serve to guess one. /metrics follows
+// METRICS_PUBLIC; scrapes with the key are not limited, a wrong key counts like on any other route.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiError } from '../errors.js'
-import { errorResponses } from '../schemas/common.js'
+import { errorResponses, NoQuery } from '../schemas/common.js'
 import { HealthResponse, MetricsResponse, ReadyResponse } from '../schemas/ops.js'
 
-export default async function opsRoutes(app: FastifyInstance): Promise<void> {
+const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['ops']
   const open = { public: true, rateLimit: false } as const
 
   app.get('/health', {
     config: open,
-    schema: { tags, summary: 'Liveness: the process answers', security: [], response: { 200: HealthResponse } },
+    schema: { tags, summary: 'Liveness: the process answers', security: [], querystring: NoQuery, response: { 200: HealthResponse } },
   }, async () => ({ status: 'ok' as const, uptimeSeconds: Math.round(process.uptime()) }))
 
   app.get('/ready', {
@@ -20,6 +21,7 @@ export default async function opsRoutes(app: FastifyInstance): Promise<void> {
       tags,
       summary: 'Readiness: session storage usable (database reachable, or knowingly degraded to the file mirror)',
       security: [],
+      querystring: NoQuery,
       response: { 200: ReadyResponse, ...errorResponses('NOT_READY') },
     },
   }, async () => {
@@ -47,6 +49,7 @@ export default async function opsRoutes(app: FastifyInstance): Promise<void> {
       summary: 'Prometheus metrics',
       ...(app.config.metricsPublic ? { security: [] } : {}),
       produces: ['text/plain'],
+      querystring: NoQuery,
       response: { 200: MetricsResponse, ...errorResponses() },
     },
   }, async (_request, reply) => {
@@ -54,3 +57,5 @@ export default async function opsRoutes(app: FastifyInstance): Promise<void> {
     return reply.type(app.metrics.registry.contentType).send(body)
   })
 }
+
+export default opsRoutes

@@ -1,8 +1,9 @@
-// Schemas shared by every route: the one error body, the clientId selector, and a helper that lists
-// the error answers of a route in its OpenAPI entry.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { errorCatalogue, type ErrorCode } from '../errors.js'
+// Schemas shared by every route: the one error body, the clientId selector, the session states, an
+// empty query string, and a helper that lists the error answers of a route in its OpenAPI entry.
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { errorCatalogue, type ErrorBody as ErrorBodyType, type ErrorCode } from '../errors.js'
 import { CLIENT_ID_PATTERN } from '../lib/client-id.js'
+import { SESSION_STATES } from '../lib/session-states.js'
 
 export const ClientId = Type.String({
   pattern: CLIENT_ID_PATTERN,
@@ -11,6 +12,9 @@ export const ClientId = Type.String({
 })
 
 export const ClientIdQuery = Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false })
+
+/** The query string of a route that takes none: any key is a 400 naming it. */
+export const NoQuery = Type.Object({}, { additionalProperties: false })
 
 export const ErrorBody = Type.Object(
   {
@@ -25,15 +29,15 @@ export const ErrorBody = Type.Object(
 )
 
 /** Response schemas for the given error codes, grouped by status, with the codes in the description. */
-export function errorResponses(...codes: ErrorCode[]): Record<number, TSchema> {
+export function errorResponses(...codes: ErrorCode[]): Record<number, TUnsafe<ErrorBodyType>> {
   const always: ErrorCode[] = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL']
   const byStatus = new Map<number, string[]>()
   for (const code of [...codes, ...always]) {
     const status = errorCatalogue[code].status
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
-  const out: Record<number, TSchema> = {}
-  for (const [status, list] of byStatus) out[status] = Type.Ref(ErrorBody, { description: list.join(', ') })
+  const out: Record<number, TUnsafe<ErrorBodyType>> = {}
+  for (const [status, list] of byStatus) out[status] = Type.Unsafe<ErrorBodyType>(Type.Ref('ErrorBody', { description: list.join(', ') }))
   return out
 }
 
@@ -51,3 +55,7 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2025-01-01T12:00:00.000Z'] })
 export const NullableTimestamp = Nullable(Timestamp)
+
+export const SessionStateSchema = StringEnum(SESSION_STATES, {
+  description: 'starting | qr (waiting for a scan) | connecting | open | reconnecting (backing off) | logged_out | replaced (another client took over; POST /reconnect to take it back) | stopped | standby',
+})

@@ -2,7 +2,7 @@
 // the command, run as `node` (via the entrypoint, which first hands the root-owned volume to node).
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { chmod, copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,10 +46,15 @@ t.test('the entrypoint hands the session folder to node and drops root', async (
   t.match(text, /chown -R node:node "\$session_path"/)
   t.match(text, /exec setpriv --reuid=node --regid=node --init-groups -- "\$@"/)
   // Started as a non-root user it runs the command untouched (the root path needs a `node` user,
-  // which only the image has). Run as root here, drop to nobody first to take that path.
+  // which only the image has). Run as root here, drop to nobody first to take that path. The script
+  // is copied into a folder nobody can read, wherever the repository was cloned (a 0700 home folder).
   const dir = await mkdtemp(join(tmpdir(), 'wa-entry-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const command = ['sh', script, process.execPath, '-e', 'console.log(process.getuid(), process.argv.length)']
+  await chmod(dir, 0o755)
+  const copy = join(dir, 'docker-entrypoint.sh')
+  await copyFile(script, copy)
+  await chmod(copy, 0o755)
+  const command = ['sh', copy, process.execPath, '-e', 'console.log(process.getuid(), process.argv.length)']
   const [file, ...args] = process.getuid?.() === 0
     ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...command]
     : command

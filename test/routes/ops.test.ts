@@ -1,5 +1,6 @@
-// /health, /ready, /metrics and the OpenAPI document.
+// /health, /ready, /metrics and the OpenAPI document (checked by a standard validator).
 import t from 'tap'
+import SwaggerParser from '@apidevtools/swagger-parser'
 import { testApp } from '../app/helpers.js'
 
 t.test('GET /health and /ready', async (t) => {
@@ -83,4 +84,14 @@ t.test('OpenAPI document lists every route with tags; /docs renders', async (t) 
   const ui = await app.inject('/docs/')
   t.equal(ui.statusCode, 200)
   t.match(ui.body, /swagger/i)
+})
+
+t.test('the OpenAPI document is valid for a standard validator (with and without API_KEY)', async (t) => {
+  const envs: Record<string, string>[] = [{}, { API_KEY: 'k'.repeat(32), METRICS_PUBLIC: 'true' }]
+  for (const env of envs) {
+    const app = await testApp(t, env, { startDefaultSession: false })
+    const doc = (await app.inject('/docs/json')).json()
+    await t.resolves(SwaggerParser.validate(structuredClone(doc)), `valid (${JSON.stringify(env)})`)
+    t.notMatch(JSON.stringify(doc), /"examples":\[/, 'no JSON Schema examples arrays in a 3.0 document')
+  }
 })

@@ -28,7 +28,7 @@ t.test('POST /api/whatsapp/send validates, then answers 409 SESSION_NOT_OPEN', a
 
   const notJson = await app.inject({ method: 'POST', url: '/api/whatsapp/send', headers: { 'content-type': 'application/json' }, payload: '{oops' })
   t.equal(notJson.statusCode, 400)
-  t.equal(notJson.json().error.code, 'VALIDATION_FAILED')
+  t.equal(notJson.json().error.code, 'INVALID_JSON')
   t.ok(notJson.json().requestId)
 })
 
@@ -44,4 +44,20 @@ t.test('POST /api/whatsapp/pairing-code: 409 PAIRING_NOT_AVAILABLE until the ses
   const none = await app.inject({ method: 'POST', url: '/api/whatsapp/pairing-code', payload: {} })
   t.equal(none.statusCode, 400)
   t.equal(none.json().error.code, 'VALIDATION_FAILED')
+})
+
+t.test('POST /api/whatsapp/send: status updates, channels and malformed groups are refused with a code', async (t) => {
+  const app = await testApp(t)
+  const send = (to: string) => app.inject({ method: 'POST', url: '/api/whatsapp/send', payload: { to, text: 'x' } })
+  for (const to of ['status@broadcast', '120363000000000000@newsletter']) {
+    const res = await send(to)
+    t.equal(res.statusCode, 400, to)
+    t.equal(res.json().error.code, 'UNSUPPORTED_RECIPIENT', to)
+    t.match(res.json().error.message, /phone number, a user .* or a group/)
+    t.type(res.json().error.details.reason, 'string')
+  }
+  const dashes = await send('-----@g.us')
+  t.equal(dashes.statusCode, 400)
+  t.equal(dashes.json().error.code, 'INVALID_PHONE')
+  t.equal((await send('120363025246125486@g.us')).json().error.code, 'SESSION_NOT_OPEN', 'a group id passes to the session')
 })

@@ -98,3 +98,14 @@ t.test('POST /cleanup-sessions: stale temp and expired quarantined files go, liv
   const metrics = await app.inject('/metrics')
   t.match(metrics.body, /whatsapp_session_cleanup_removed_total\{kind="local"\} 2/)
 })
+
+t.test('a client id of the maximum length (128) can be created, addressed and deleted', async (t) => {
+  const app = await testApp(t, {}, { startDefaultSession: false })
+  const id = `a${'b'.repeat(126)}z`
+  t.equal(id.length, 128)
+  t.equal((await app.inject({ method: 'POST', url: '/api/whatsapp/sessions', payload: { clientId: id } })).statusCode, 201)
+  t.equal((await app.inject(`/api/whatsapp/status?clientId=${id}`)).statusCode, 200)
+  const del = await app.inject({ method: 'DELETE', url: `/api/whatsapp/sessions/${id}` })
+  t.equal(del.statusCode, 200, `DELETE answers ${del.statusCode} ${del.body.slice(0, 120)}`)
+  t.equal(del.json().clientId, id)
+})

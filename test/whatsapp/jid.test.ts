@@ -31,3 +31,30 @@ t.test('invalid input is a SessionError INVALID_PHONE with a sentence', async (t
 t.test('normalisePhone returns digits only', async (t) => {
   t.equal(normalisePhone('+49 30 1234567'), '49301234567')
 })
+
+t.test('groups: <digits>@g.us or <digits>-<digits>@g.us, nothing looser', async (t) => {
+  t.equal(toJid('14155550123-1514038461@g.us'), '14155550123-1514038461@g.us')
+  for (const bad of ['-----@g.us', '12345-@g.us', '-12345@g.us', '12345--67890@g.us', '12345-67890-11111@g.us', 'abc@g.us']) {
+    t.throws(() => toJid(bad), { code: 'INVALID_PHONE' }, bad)
+  }
+})
+
+t.test('well-formed JIDs that are not chats: UNSUPPORTED_RECIPIENT with a sentence saying what to do', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['status@broadcast', /Status updates/],
+    ['1234567890@broadcast', /broadcast lists/],
+    ['120363000000000000@newsletter', /Channels/],
+    ['13135550002@bot', /bots/],
+    ['14155550123@c.us', /@s\.whatsapp\.net/],
+  ]
+  for (const [jid, why] of cases) {
+    let caught: unknown = null
+    try {
+      toJid(jid)
+    } catch (err) {
+      caught = err
+    }
+    t.ok(caught instanceof SessionError && caught.code === 'UNSUPPORTED_RECIPIENT', `${jid} is unsupported`)
+    t.match((caught as Error).message, why, jid)
+  }
+})

@@ -1,11 +1,6 @@
-// Request and response schemas of the single-session routes (/api/whatsapp/status, qr, send, ...).
+// Schemas of a session's connection routes: GET /status, GET /session-info, POST /reconnect.
 import { Type, type Static } from '@sinclair/typebox'
-import { SESSION_STATES } from '../lib/session-states.js'
-import { ClientId, Nullable, NullableTimestamp, StringEnum, Timestamp } from './common.js'
-
-export const SessionStateSchema = StringEnum(SESSION_STATES, {
-  description: 'starting | qr (waiting for a scan) | connecting | open | reconnecting (backing off) | logged_out | replaced (another client took over; POST /reconnect to take it back) | stopped | standby',
-})
+import { ClientId, Nullable, NullableTimestamp, SessionStateSchema, StringEnum, Timestamp } from './common.js'
 
 export const LeaseStatusSchema = Nullable(
   Type.Object({
@@ -47,66 +42,6 @@ export const StatusResponse = Type.Object(
       },
     ],
   },
-)
-
-export const QrQuery = Type.Object(
-  {
-    clientId: Type.Optional(ClientId),
-    format: Type.Optional(
-      StringEnum(['json', 'png', 'terminal'], {
-        default: 'json',
-        description: 'json (default), png (image/png) or terminal (text/plain to print in a terminal)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-)
-export type QrQuery = Static<typeof QrQuery>
-
-export const QrResponse = Type.Object(
-  {
-    qr: Type.String({ description: 'Raw QR payload; render it or use dataUrl' }),
-    dataUrl: Type.String({ description: 'PNG as a data: URL, for an <img src>' }),
-    expiresAt: Timestamp,
-  },
-  { examples: [{ qr: '2@AbC...,xyz...,abc...,def...', dataUrl: 'data:image/png;base64,iVBORw0...', expiresAt: '2025-01-01T12:01:00.000Z' }] },
-)
-
-export const PairingCodeBody = Type.Object(
-  {
-    phone: Type.String({
-      minLength: 1,
-      maxLength: 32,
-      description: 'The account\'s phone number in international format; spaces and dashes are fine',
-      examples: ['+44 7700 900123'],
-    }),
-    clientId: Type.Optional(ClientId),
-  },
-  { additionalProperties: false },
-)
-export type PairingCodeBody = Static<typeof PairingCodeBody>
-export const PairingCodeResponse = Type.Object(
-  { clientId: Type.String(), pairingCode: Type.String({ description: 'Enter it on the phone: Linked devices > Link with phone number' }) },
-  { examples: [{ clientId: 'rafi-scheme-manager', pairingCode: 'ABCD1234' }] },
-)
-
-export const SendBody = Type.Object(
-  {
-    to: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      description: 'Phone number in international format (digits, optional +, spaces and dashes) or a JID',
-      examples: ['+1 415-555-0123', '14155550123@s.whatsapp.net'],
-    }),
-    text: Type.String({ minLength: 1, maxLength: 65536, examples: ['Your appointment is confirmed.'] }),
-    clientId: Type.Optional(ClientId),
-  },
-  { additionalProperties: false },
-)
-export type SendBody = Static<typeof SendBody>
-export const SendResponse = Type.Object(
-  { clientId: Type.String(), messageId: Type.String(), to: Type.String({ description: 'The normalised JID' }) },
-  { examples: [{ clientId: 'rafi-scheme-manager', messageId: '3EB0C431C26A1916E2A8', to: '14155550123@s.whatsapp.net' }] },
 )
 
 const StoreHealthSchema = Type.Object({
@@ -178,31 +113,10 @@ export const SessionInfoResponse = Type.Object(
   },
 )
 
-export const ClientIdBody = Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false })
+export const ReconnectBody = Type.Object({ clientId: Type.Optional(ClientId) }, { additionalProperties: false })
 
 export const ReconnectResponse = Type.Object(
   { clientId: Type.String(), state: SessionStateSchema },
   { examples: [{ clientId: 'rafi-scheme-manager', state: 'connecting' }] },
 )
 
-export const CleanupSessionsResponse = Type.Object(
-  {
-    removed: Type.Array(
-      Type.Object({
-        file: Type.String(),
-        reason: StringEnum(['temp', 'corrupt', 'orphan']),
-      }),
-    ),
-    kept: Type.Array(Type.String({ description: 'Files of running or stored sessions' })),
-    errors: Type.Array(Type.Object({ file: Type.String(), message: Type.String() })),
-  },
-  {
-    examples: [
-      {
-        removed: [{ file: 'old-client.json', reason: 'orphan' }, { file: 'default.json.tmp-123-ab', reason: 'temp' }],
-        kept: ['default.json'],
-        errors: [],
-      },
-    ],
-  },
-)

@@ -59,7 +59,7 @@ if (!existsSync(`${root}src/server.ts`)) {
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
         PORT: String(port),
-        API_KEY: 'production-build-test-key',
+        API_KEY: 'production-build-test-key-0123456789',
         SESSION_STORAGE: 'file',
         SESSION_PATH: join(app, 'data/whatsapp-session'),
         WA_WS_URL: `ws://127.0.0.1:${closedPort}/ws/chat`,

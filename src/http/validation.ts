@@ -1,0 +1,44 @@
+// Request validation that never changes the request. Fastify's default Ajv options remove unknown
+// properties (removeAdditional) and coerce types ('array'): a misspelt `client_id` would be dropped and
+// the message sent from the default account, `"dryRun": "false"` would become true. Here:
+//   - nothing is ever removed: an unknown field or query key is a 400 naming it;
+//   - JSON bodies are taken as sent: a wrong type is a 400;
+//   - query strings and path parameters are text, so Ajv may read numbers and booleans from it
+//     ("30" -> 30, "true" -> true, never "" -> 0 or "yes" -> true); a repeated key stays an array
+//     and fails a scalar schema.
+// Defaults in schemas still apply to omitted fields (documented defaults, not a change of what was sent).
+import AjvCompiler from '@fastify/ajv-compiler'
+import type { FastifySchema, FastifyServerOptions, RouteOptions } from 'fastify'
+
+type SchemaController = NonNullable<FastifyServerOptions['schemaController']>
+type ValidatorFactory = NonNullable<NonNullable<SchemaController['compilersFactory']>['buildValidator']>
+
+const STRICT = { removeAdditional: false, useDefaults: true, allErrors: false } as const
+
+/** Fastify's compilersFactory.buildValidator: a JSON-body Ajv without coercion, a text Ajv for the rest. */
+export const buildValidator: ValidatorFactory = (externalSchemas, options) => {
+  const plugins = options?.plugins
+  const body = AjvCompiler()(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: false } })
+  const text = AjvCompiler()(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: true } })
+  return (route) => (route.httpPart === 'body' ? body(route) : text(route))
+}
+
+const PARTS = ['params', 'querystring', 'body'] as const
+
+/**
+ * onRoute guard: every documented route declares its query string (NoQuery when it takes none), and
+ * every object schema of params, query and body forbids unknown properties. A route that does not is
+ * a start-up error, so a new route cannot quietly accept what it ignores.
+ */
+export function assertStrictSchemas(route: RouteOptions): void {
+  const schema = route.schema as (FastifySchema & { hide?: boolean }) | undefined
+  if (!schema || schema.hide) return // the /docs UI's own static routes
+  const where = `${String(route.method)} ${route.url}`
+  if (schema.querystring === undefined) throw new Error(`${where}: declare a querystring schema (NoQuery when it takes none)`)
+  for (const part of PARTS) {
+    const s = schema[part] as { type?: unknown; additionalProperties?: unknown } | undefined
+    if (s !== undefined && s.type === 'object' && s.additionalProperties !== false) {
+      throw new Error(`${where}: the ${part} schema must set additionalProperties: false`)
+    }
+  }
+}

@@ -1,0 +1,17 @@
+// Every /api/whatsapp route, one file per subject.
+import type { FastifyPluginAsync } from 'fastify'
+import cleanupRoutes from './cleanup.js'
+import linkingRoutes from './linking.js'
+import messageRoutes from './messages.js'
+import sessionsRoutes from './sessions.js'
+import statusRoutes from './status.js'
+
+const whatsappRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(statusRoutes)
+  await app.register(linkingRoutes)
+  await app.register(messageRoutes)
+  await app.register(sessionsRoutes)
+  await app.register(cleanupRoutes)
+}
+
+export default whatsappRoutes

@@ -1,0 +1,85 @@
+// A session's connection: its status, everything an operator needs about it, and a forced reconnect.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { LeaseState } from '../../lease/index.js'
+import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ReconnectBody, ReconnectResponse, SessionInfoResponse, StatusResponse } from '../../schemas/status.js'
+import { emptyBodyIsObject } from '../hooks.js'
+
+const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tags = ['whatsapp']
+  /** The session a request names (clientId in the body, then the query), else the default one. */
+  const sessionOf = (...clientIds: (string | undefined)[]) =>
+    app.sessions.get(clientIds.find((id) => id !== undefined) ?? app.sessions.defaultClientId)
+  /** The lease part of session-info: how this server guards the session, and the session's lease state. */
+  const leaseInfo = (state: LeaseState | null) => ({
+    mode: app.lease.info.mode,
+    description: app.lease.info.description,
+    role: state?.role ?? null,
+    owner: app.lease.info.owner,
+    holder: state?.holder ?? null,
+    fencingToken: state?.fencingToken ?? null,
+    expiresAt: state?.expiresAt?.toISOString() ?? null,
+    takeovers: state?.takeovers ?? null,
+    acquisitions: state?.acquisitions ?? null,
+    losses: state?.losses ?? null,
+    ttlMs: app.lease.info.ttlMs,
+    lockFile: app.lease.info.lockFile,
+    lastError: state?.lastError ?? null,
+  })
+
+  app.get('/status', {
+    schema: {
+      tags,
+      summary: 'Connection state of a session',
+      querystring: ClientIdQuery,
+      response: { 200: StatusResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
+    },
+  }, async (request) => {
+    const status = sessionOf(request.query.clientId).status()
+    return { ...status, connected: status.state === 'open' }
+  })
+
+  app.get('/session-info', {
+    schema: {
+      tags,
+      summary: 'Everything an operator needs about a session: state, storage health, key counts',
+      querystring: ClientIdQuery,
+      response: { 200: SessionInfoResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
+    },
+  }, async (request) => {
+    const session = sessionOf(request.query.clientId)
+    const status = session.status()
+    const storage = session.storeHealth()
+    return {
+      clientId: session.clientId,
+      state: status.state,
+      account: status.account,
+      connectedSince: status.connectedSince,
+      lastDisconnect: status.lastDisconnect,
+      storage,
+      keyCounts: await session.keyCounts(),
+      encryption: storage?.encryption ?? Boolean(app.config.encryptionKey),
+      uptimeSeconds: session.uptimeSeconds,
+      serverUptimeSeconds: Math.round(process.uptime()),
+      lease: leaseInfo(session.leaseState()),
+    }
+  })
+
+  app.post('/reconnect', {
+    preValidation: emptyBodyIsObject,
+    schema: {
+      tags,
+      summary: 'Force a fresh connection (concurrent calls share one attempt)',
+      description: 'Also takes a "replaced" session back from the other connection.',
+      querystring: ClientIdQuery,
+      body: ReconnectBody,
+      response: { 200: ReconnectResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'SESSION_STOPPED', 'LEASE_HELD_ELSEWHERE') },
+    },
+  }, async (request) => {
+    const session = sessionOf(request.body.clientId, request.query.clientId)
+    await session.reconnect()
+    return { clientId: session.clientId, state: session.state }
+  })
+}
+
+export default statusRoutes
