@@ -9,6 +9,7 @@ import type { SessionState } from '../lib/session-states.js'
 import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
 import { closeAction, closeCode } from './disconnect-policy.js'
 import type { RetryTimer } from './retry-timer.js'
+import type { SessionReporter } from './observers.js'
 import type { LastDisconnect, SessionEvents } from './session-types.js'
 import { openSocket, type WASocket } from './socket.js'
 
@@ -16,12 +17,14 @@ export interface ConnectionHost {
   readonly events: EventEmitter<SessionEvents>
   readonly log: Logger
   readonly baileysLog: Logger
+  /** The manager's observers, bound to this session. */
+  readonly reporter: SessionReporter
   /** stop() was called: nothing new may start. */
   stopping(): boolean
   /** Without a lease always; with one only while it is held. */
   mayConnect(): boolean
   fencingToken(): number | null
-  setState(next: SessionState): void
+  setState(next: SessionState, why?: { reason: string | null; code: number | null }): void
   /** Owns a promise until it settles (stop() awaits them all). */
   track<T>(promise: Promise<T>): Promise<T>
   /** The stored session cannot be opened: the host stops the session. */
@@ -114,7 +117,8 @@ export class SessionConnection {
   scheduleReconnect(): void {
     if (this.#host.stopping() || !this.#host.mayConnect()) return
     const delay = this.retry.schedule(() => void this.#host.track(this.connectSafely()))
-    this.#host.setState('reconnecting')
+    const last = this.lastDisconnect
+    this.#host.setState('reconnecting', last ? { reason: last.reason, code: last.code } : undefined)
     this.#host.log.info({ attempt: this.retry.attempt, delayMs: delay }, 'reconnecting after backoff')
   }
 
@@ -133,7 +137,9 @@ export class SessionConnection {
     const handle = this.handle
     if (!handle.state.creds.me) this.#linking = true
     const gen = ++this.#gen
-    const sock = openSocket({ handle, logger: host.baileysLog, qrTimeoutMs: this.#opts.qrTimeoutMs, waWsUrl: this.#opts.waWsUrl })
+    const sock = openSocket({
+      handle, logger: host.baileysLog, qrTimeoutMs: this.#opts.qrTimeoutMs, waWsUrl: this.#opts.waWsUrl, reporter: host.reporter,
+    })
     this.sock = sock
     host.setState('connecting')
     sock.ev.on('creds.update', () => {
@@ -146,6 +152,16 @@ export class SessionConnection {
       if (update.connection === 'open') this.#onOpen(sock, handle)
       else if (update.connection === 'close') this.#onClose(update.lastDisconnect?.error)
     })
+    // Observers get what arrives (after its receipt; beforeReceipt saw each message first).
+    sock.ev.on('messages.upsert', (upsert) => {
+      if (gen === this.#gen) host.reporter.messages({ messages: upsert.messages, type: upsert.type })
+    })
+    sock.ev.on('messages.update', (updates) => {
+      if (gen === this.#gen) host.reporter.messageUpdates(updates)
+    })
+    sock.ev.on('message-receipt.update', (receipts) => {
+      if (gen === this.#gen) host.reporter.receipts(receipts)
+    })
   }
 
   #onQr(qr: string): void {
@@ -153,6 +169,7 @@ export class SessionConnection {
     this.qr = { value: qr, expiresAt }
     this.#host.setState('qr')
     this.#host.events.emit('qr', expiresAt)
+    this.#host.reporter.qr({ value: qr, expiresAt })
   }
 
   #onOpen(sock: WASocket, handle: AuthStateHandle): void {
@@ -181,9 +198,10 @@ export class SessionConnection {
     this.#gen++
     host.events.emit('disconnect', info)
     const action = closeAction({ code, stopping: host.stopping(), mayConnect: host.mayConnect(), linking: this.#linking, restarts: this.restarts })
+    const why = { reason: info.reason, code }
     if (action === 'stop') {
       // No new socket here; never leave 'open' showing for a socket that is gone.
-      if (!host.stopping()) host.setState('standby')
+      if (!host.stopping()) host.setState('standby', why)
       return
     }
     host.log.warn({ code, reason: info.reason }, 'WhatsApp connection closed')
@@ -195,7 +213,7 @@ export class SessionConnection {
         this.wiping = null
       })
     } else if (action === 'replaced') {
-      host.setState('replaced')
+      host.setState('replaced', why)
       host.events.emit('replaced')
     } else {
       this.scheduleReconnect()
@@ -204,7 +222,7 @@ export class SessionConnection {
 
   /** The phone unlinked this device: its keys are useless now. Wipe them and offer a fresh QR. */
   async #onLoggedOut(): Promise<void> {
-    this.#host.setState('logged_out')
+    this.#host.setState('logged_out', { reason: this.lastDisconnect?.reason ?? 'logged out', code: this.lastDisconnect?.code ?? null })
     this.account = null
     this.#host.events.emit('loggedOut')
     const handle = this.handle

@@ -10,8 +10,10 @@ import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
 import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
+import { createObserverSet, type SessionObserver } from './observers.js'
 import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
+import type { WASocket } from './socket.js'
 
 /** Counters the manager reports to (the metrics plugin implements it; all optional). */
 export interface SessionMetrics {
@@ -46,6 +48,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   const sessions = new Map<string, Session>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
+  const observers = createObserverSet(log)
   const resume = createResumeQueue({
     concurrency: config.resumeConcurrency,
     slotTimeoutMs: RESUME_SLOT_MS,
@@ -91,6 +94,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       reconnect: config.reconnect,
       qrTimeoutMs: config.qrTimeoutMs,
       waWsUrl: config.waWsUrl,
+      reporter: observers.forSession(clientId),
     })
     session.on('open', ({ newLogin }) => metrics.login?.(newLogin ? 'success' : 'restored'))
     session.on('loggedOut', () => metrics.login?.('logged_out'))
@@ -252,6 +256,13 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     resumeAll,
     resumeProgress: resume.progress,
     delete: remove,
+    /**
+     * Registers an observer of every session (state, QR, incoming messages before their receipt,
+     * message updates, retry lookups); returns a function that removes it. Register before resume.
+     */
+    observe: (observer: SessionObserver) => observers.add(observer),
+    /** Runs fn on the open socket of a session (SESSION_NOT_FOUND, SESSION_NOT_OPEN). */
+    withSocket: <T>(clientId: string, fn: (sock: WASocket) => Promise<T>) => get(clientId).withSocket(fn),
     sendText: (clientId: string, to: string, text: string) => counted(() => get(clientId).sendText(to, text), metrics.messageSent),
     requestPairingCode: (clientId: string, phone: string) => counted(() => get(clientId).requestPairingCode(phone), metrics.pairingCode),
     countByState,

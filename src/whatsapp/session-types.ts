@@ -7,6 +7,7 @@ import type { BackoffOptions } from '../lib/backoff.js'
 import type { Clock } from '../lib/clock.js'
 import type { SessionState } from '../lib/session-states.js'
 import type { StoreDataError } from '../lib/store-errors.js'
+import type { SessionReporter } from './observers.js'
 
 export interface LastDisconnect {
   code: number | null
@@ -68,6 +69,8 @@ export interface SessionOptions {
   random?: () => number
   /** Timers of the reconnect backoff and the logout bound (tests drive them). Default: the system clock. */
   clock?: Clock
+  /** The manager's observers, bound to this session (default: nobody listens). */
+  reporter?: SessionReporter
 }
 
 /** How the first connection attempt after start() ended (the resume queue frees its slot on it). */

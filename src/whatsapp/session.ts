@@ -13,9 +13,11 @@ import { SessionConnection, type ConnectionHost } from './connection.js'
 import { SessionError } from './errors.js'
 import { normalisePhone, toJid } from './jid.js'
 import { RetryTimer } from './retry-timer.js'
+import { silentReporter, type SessionReporter } from './observers.js'
 import { SessionLeaseLink } from './session-lease.js'
 import type { SessionEvents, SessionLeaseStatus, SessionOptions, SessionSettled, SessionStatusSnapshot } from './session-types.js'
 import { logoutOn, pairingCodeOn, sendTextOn } from './socket-actions.js'
+import type { WASocket } from './socket.js'
 
 export { SESSION_STATES, type SessionState } from '../lib/session-states.js'
 export type * from './session-types.js'
@@ -35,12 +37,15 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly #pending = new Set<Promise<unknown>>()
   readonly #startedAt = new Date()
   readonly #conn: SessionConnection
+  readonly #reporter: SessionReporter
   #state: SessionState = 'starting'
   #started = false
   #reconnecting: Promise<void> | null = null
   #stopping: Promise<void> | null = null
   #lease: SessionLeaseLink | null = null
   #fatal: StoreDataError | undefined
+  /** Why the session stops, for the observers' last state change. */
+  #stopReason: { reason: string; code: number | null } | null = null
   #settled: Promise<SessionSettled> | null = null
 
   constructor(options: SessionOptions) {
@@ -49,6 +54,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#opts = options
     this.#clock = options.clock ?? systemClock
     this.#log = options.logger.child({ clientId: options.clientId })
+    this.#reporter = options.reporter ?? silentReporter
     // Baileys logs every frame at debug/trace; warn is what an operator can act on. Never louder than
     // the app's own level (tests run silent).
     const quiet = this.#log.levelVal > this.#log.levels.values.warn ? this.#log.level : 'warn'
@@ -56,13 +62,15 @@ export class Session extends EventEmitter<SessionEvents> {
       events: this,
       log: this.#log,
       baileysLog: this.#log.child({ component: 'baileys' }, { level: quiet }),
+      reporter: this.#reporter,
       stopping: () => this.#lifetime.signal.aborted,
       mayConnect: () => this.#mayConnect,
       fencingToken: () => this.#lease?.fencingToken ?? null,
-      setState: (next) => this.#setState(next),
+      setState: (next, why) => this.#setState(next, why),
       track: (promise) => this.#track(promise),
       fatal: (error) => {
         this.#fatal = error
+        this.#stopReason = { reason: error.message, code: null }
         this.emit('fatal', error)
         // Not awaited: stop() drains pending work, which includes the step that found the error.
         void this.stop()
@@ -142,7 +150,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#log.warn({ fencingToken, reason }, 'session lease lost: closing the WhatsApp connection')
     // Say so at once: the flush below can take long during a database outage.
     this.#conn.clearAccount()
-    if (!this.#lifetime.signal.aborted) this.#setState('standby')
+    if (!this.#lifetime.signal.aborted) this.#setState('standby', { reason: `session lease lost (${reason})`, code: null })
     this.#conn.retry.cancel()
     await this.#conn.drop()
     if (this.#conn.wiping) await this.#conn.wiping.catch(() => undefined)
@@ -236,11 +244,19 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Sends a text; resolves with WhatsApp's message id. */
   async sendText(to: string, text: string): Promise<{ messageId: string; jid: string }> {
     const jid = toJid(to)
+    return { messageId: await this.withSocket((sock) => sendTextOn(sock, jid, text)), jid }
+  }
+
+  /**
+   * Runs fn on the open socket, owned by the session (stop() awaits it). SESSION_NOT_OPEN unless the
+   * session is open: what needs WhatsApp (sending, media, number checks) goes through here.
+   */
+  async withSocket<T>(fn: (sock: WASocket) => Promise<T>): Promise<T> {
     const sock = this.#conn.sock
     if (this.#state !== 'open' || !sock) {
       throw new SessionError('SESSION_NOT_OPEN', `The session is ${this.#state}, not open.`, { state: this.#state })
     }
-    return { messageId: await this.#track(sendTextOn(sock, jid, text)), jid }
+    return this.#track(fn(sock))
   }
 
   /** Links by phone number instead of QR: only while the socket waits for a link (state qr). */
@@ -272,7 +288,7 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.#conn.closeHandle('flushing the session store')
     // Hand-over: socket closed and keys flushed, so the next instance may connect at once.
     if (this.#lease) await this.#lease.stop(releaseLease).catch((err: unknown) => this.#log.warn({ err }, 'releasing the session lease failed'))
-    this.#setState('stopped')
+    this.#setState('stopped', this.#stopReason ?? { reason: 'stopped', code: null })
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
@@ -282,11 +298,12 @@ export class Session extends EventEmitter<SessionEvents> {
     return promise
   }
 
-  #setState(next: SessionState): void {
+  #setState(next: SessionState, why?: { reason: string | null; code: number | null }): void {
     const prev = this.#state
     if (prev === next || prev === 'stopped') return
     this.#state = next
     this.#log.info({ state: next, prev }, 'session state')
     this.emit('state', next, prev)
+    this.#reporter.state({ state: next, prev, reason: why?.reason ?? null, code: why?.code ?? null })
   }
 }

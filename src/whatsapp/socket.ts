@@ -1,8 +1,10 @@
 // The Baileys socket as every session opens it: the options in one place, chosen for a server that
 // keeps many accounts connected and only sends and receives (no chat history, no presence).
-import makeWASocket, { Browsers, type WASocket } from '@whiskeysockets/baileys'
+import makeWASocket, { Browsers, type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { AuthStateHandle } from '../keystore/types.js'
+import type { BeforeReceipt } from './baileys-patch.js'
+import type { SessionReporter } from './observers.js'
 
 export type { WASocket }
 
@@ -12,12 +14,15 @@ export interface SocketOptions {
   qrTimeoutMs: number
   /** Test/dev override of the WhatsApp websocket URL. */
   waWsUrl?: string
+  /** Where incoming messages are made durable before their receipt, and retried messages are found. */
+  reporter: Pick<SessionReporter, 'beforeReceipt' | 'hasBeforeReceipt' | 'getMessage'>
 }
 
 const BROWSER = Browsers.ubuntu('Chrome')
 
-export function openSocket({ handle, logger, qrTimeoutMs, waWsUrl }: SocketOptions): WASocket {
-  return makeWASocket({
+export function openSocket({ handle, logger, qrTimeoutMs, waWsUrl, reporter }: SocketOptions): WASocket {
+  // beforeReceipt is this server's Baileys patch (baileys-patch.ts), unknown to Baileys' types.
+  const config: UserFacingSocketConfig & { beforeReceipt?: BeforeReceipt } = {
     auth: handle.state,
     logger,
     browser: BROWSER,
@@ -28,5 +33,9 @@ export function openSocket({ handle, logger, qrTimeoutMs, waWsUrl }: SocketOptio
     syncFullHistory: false,
     qrTimeout: qrTimeoutMs,
     ...(waWsUrl ? { waWebSocketUrl: waWsUrl } : {}),
-  })
+    // A recipient that could not decrypt asks again: answer from the observers' store.
+    getMessage: (key) => reporter.getMessage(key),
+    ...(reporter.hasBeforeReceipt() ? { beforeReceipt: (message, info) => reporter.beforeReceipt(message, info) } : {}),
+  }
+  return makeWASocket(config)
 }

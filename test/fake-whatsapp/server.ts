@@ -120,8 +120,15 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         world.changed()
         return
       }
+      case 'ack': {
+        const ack: { id: string; class: string; error?: string } = { id: node.attrs.id ?? '', class: node.attrs.class ?? '' }
+        if (node.attrs.error) ack.error = node.attrs.error
+        world.acks.push(ack)
+        world.changed()
+        return
+      }
       default:
-        // ack, ib (unified_session), presence, chatstate: nothing to answer
+        // ib (unified_session), presence, chatstate: nothing to answer
         return
     }
   }
@@ -256,6 +263,10 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     /** Receipts the companion sent for messages it got (Baileys' ack for a message). */
     receipts(): Receipt[] {
       return [...world.receipts]
+    },
+    /** Acks (and nacks, with `error`) the companion sent. */
+    acks(): Array<{ id: string; class: string; error?: string }> {
+      return [...world.acks]
     },
     /** Resolves with the first truthy value of `predicate`, re-checked on every change. */
     waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {

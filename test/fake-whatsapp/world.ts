@@ -90,6 +90,8 @@ export class World extends EventEmitter {
   /** Copies of sent messages decrypted by the fake phone (deviceSentMessage). */
   readonly deviceSent: ReceivedMessage[] = []
   readonly receipts: Receipt[] = []
+  /** Acks the companion sent for stanzas it got; `error` set on a nack (it refused a message). */
+  readonly acks: Array<{ id: string; class: string; error?: string }> = []
   readonly decryptErrors: Array<{ id: string; to: string; error: string }> = []
   /** Logins (handshakes with a username) per account phone number, successful or not. */
   readonly loginAttempts = new Map<string, number>()
