@@ -252,6 +252,16 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       }
       return { id, type: await deliverFromContact(world, conn, account, contact, text, id) }
     },
+    /**
+     * The contact's phone reports a message the companion sent it as read or played (a delivery
+     * receipt already goes out automatically for every message).
+     */
+    contactReceipt(pn: string, id: string, type: 'read' | 'played', opts: { to?: string } = {}): void {
+      const account = accountOf(opts.to)
+      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
+      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
+      conn.send({ tag: 'receipt', attrs: { from: `${userOf(pn)}@s.whatsapp.net`, id, t: String(Math.floor(Date.now() / 1000)), type } })
+    },
     /** Messages the fake contacts received from companions, decrypted. */
     received(): ReceivedMessage[] {
       return [...world.received]
