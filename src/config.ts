@@ -79,6 +79,8 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^[A-Za-z0-9._:-]{1,100}$', description: 'readable name of this instance in the lease (pid and a random suffix are appended)' }),
   ),
   FLY_MACHINE_ID: Type.Optional(Type.String({ description: 'set by Fly.io; the default INSTANCE_ID' })),
+  MAX_SESSIONS: Int(1, 100_000, 500, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
+  RESUME_CONCURRENCY: Int(1, 1000, 8, 'stored sessions started at once in the background after a restart'),
   FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
 })
 export type Env = Static<typeof EnvSchema>
@@ -116,6 +118,10 @@ export interface AppConfig {
    * (INSTANCE_ID or FLY_MACHINE_ID or the hostname, then pid and a random suffix).
    */
   lease: { enabled: boolean; ttlMs: number; owner: string }
+  /** Sessions this server runs at most (running, resuming or waiting for a lease). */
+  maxSessions: number
+  /** Stored sessions started at once in the background after a restart. */
+  resumeConcurrency: number
   /** Automatic cleanup (0 = off): period, and age after which unlinked/logged-out sessions go (0 = never). */
   cleanup: { intervalMs: number; inactiveAfterDays: number }
   /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
@@ -249,6 +255,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },
     qrTimeoutMs: e.QR_TIMEOUT_MS,
     cleanup: { intervalMs: e.CLEANUP_INTERVAL_MS, inactiveAfterDays: e.CLEANUP_INACTIVE_AFTER_DAYS },
+    maxSessions: e.MAX_SESSIONS,
+    resumeConcurrency: e.RESUME_CONCURRENCY,
     lease: {
       enabled: storage === 'postgres' && e.SESSION_LEASE === 'on',
       ttlMs: e.LEASE_TTL_MS,

@@ -86,6 +86,10 @@ export const errorCatalogue = {
     message: 'WhatsApp did not accept the request; check the recipient and the session status, then retry.',
   },
   STORE_UNAVAILABLE: { status: 503, message: 'Session storage is unavailable; check the database and the session folder.' },
+  SESSION_LIMIT_REACHED: {
+    status: 503,
+    message: 'This server already runs MAX_SESSIONS sessions; delete one, raise MAX_SESSIONS (memory permitting) or run another instance.',
+  },
   NOT_READY: { status: 503, message: 'The server is not ready: session storage is unreachable.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -3,6 +3,7 @@
 // flush the keystore, close the database pool) within SHUTDOWN_TIMEOUT_MS.
 import { buildApp, createLogger } from './app.js'
 import { ConfigError, loadConfig, type AppConfig } from './config.js'
+import { assertReceiptHookPatched } from './whatsapp/baileys-patch.js'
 import { enforceSignatureVerification } from './whatsapp/signature-verification.js'
 
 function readConfig(): AppConfig {
@@ -22,6 +23,13 @@ async function main(): Promise<void> {
   const config = readConfig()
   // Baileys rc14 accepts any Curve signature (see the module): fix that before any socket exists.
   enforceSignatureVerification()
+  // Incoming messages are stored before their receipt only with the receipt patch installed.
+  try {
+    assertReceiptHookPatched()
+  } catch (err) {
+    console.error((err as Error).message)
+    process.exit(1)
+  }
   const logger = createLogger(config)
   const app = await buildApp({ config, logger })
 

@@ -1,42 +1,16 @@
-// createLeaseManager: the lease operations for one process (one owner id) on one database.
-// Stateless apart from its options: every lease lives in the database, every long-lived holder is
-// a LeaseHolder object returned by hold(), owned and stopped by its caller.
-import { LeaseHolder } from './holder.js'
-import { acquireStatement, parseOutcome, readLease, releaseStatement, renewStatement, type LeaseOutcome } from './statements.js'
+// createLeaseManager: the lease operations for one process (one owner id) on one database. Every
+// lease lives in the database; every long-lived holder is a LeaseHolder returned by hold(), owned and
+// stopped by its caller, and driven by one batch loop (loop.ts) shared by all of them.
 import { systemClock } from '../lib/clock.js'
 import { withTimeout } from '../lib/timeout.js'
+import type { LeaseHolder } from './holder.js'
+import { createLeaseLoop } from './loop.js'
+import { resolveLeaseOptions } from './options.js'
+import {
+  acquireStatement, deleteLeaseStatement, parseOutcome, readLease, releaseAllStatement, releaseStatement, renewStatement,
+  type LeaseOutcome,
+} from './statements.js'
 import type { AcquireResult, HoldOptions, LeaseManagerOptions, LeaseRow } from './types.js'
-
-export interface ResolvedLeaseOptions {
-  owner: string
-  ttlMs: number
-  renewEveryMs: number
-  pollEveryMs: number
-  safetyMarginMs: number
-  statementTimeoutMs: number
-}
-
-export function resolveLeaseOptions(options: LeaseManagerOptions): ResolvedLeaseOptions {
-  const ttlMs = options.ttlMs ?? 10_000
-  const resolved = {
-    owner: options.owner,
-    ttlMs,
-    renewEveryMs: options.renewEveryMs ?? Math.round(ttlMs / 3),
-    pollEveryMs: options.pollEveryMs ?? Math.round(ttlMs / 5),
-    safetyMarginMs: options.safetyMarginMs ?? Math.round(ttlMs / 5),
-    statementTimeoutMs: options.statementTimeoutMs ?? Math.round(ttlMs / 3),
-  }
-  if (!options.owner || options.owner.length > 200) throw new RangeError('lease owner must be 1..200 characters')
-  if (!Number.isInteger(ttlMs) || ttlMs < 100) throw new RangeError('lease ttlMs must be an integer >= 100')
-  // A renewal must be able to start, time out and be retried before the local deadline.
-  if (resolved.renewEveryMs + resolved.safetyMarginMs >= ttlMs) {
-    throw new RangeError('lease renewEveryMs + safetyMarginMs must be below ttlMs')
-  }
-  if (resolved.pollEveryMs <= 0 || resolved.statementTimeoutMs <= 0 || resolved.safetyMarginMs <= 0) {
-    throw new RangeError('lease pollEveryMs, statementTimeoutMs and safetyMarginMs must be positive')
-  }
-  return resolved
-}
 
 function toResult(o: LeaseOutcome): AcquireResult {
   return o.ok
@@ -49,39 +23,8 @@ export function createLeaseManager(options: LeaseManagerOptions) {
   const { sql, logger } = options
   const clock = options.clock ?? systemClock
   const { owner, ttlMs, statementTimeoutMs } = config
-
-  /** The raw outcome, with the database's remaining time (the holder schedules its polls on it). */
-  async function attempt(clientId: string): Promise<LeaseOutcome> {
-    // The statement returns nothing only when a concurrent first insert committed after its snapshot;
-    // the next attempt sees that row.
-    for (let i = 0; i < 3; i++) {
-      const rows = await withTimeout(acquireStatement(sql, clientId, owner, ttlMs), statementTimeoutMs, 'a lease statement', clock)
-      const o = parseOutcome(rows)
-      if (o) return o
-    }
-    throw new Error('lease acquire returned no row three times')
-  }
-
-  async function extend(clientId: string, fencingToken: number): Promise<LeaseOutcome> {
-    const rows = await withTimeout(renewStatement(sql, clientId, owner, fencingToken, ttlMs), statementTimeoutMs, 'a lease statement', clock)
-    const o = parseOutcome(rows)
-    // No row at all: the lease row was deleted by hand; we certainly do not hold it.
-    return o ?? { ok: false, owner: '', fencingToken: 0, expiresAt: new Date(0), takeovers: 0, remainingMs: 0 }
-  }
-
-  /**
-   * Expire our live lease now (one statement) so the next instance takes over at its next poll.
-   * Only ours (and only this token, when given). Returns whether a live lease of ours was released.
-   */
-  async function release(clientId: string, fencingToken?: number): Promise<boolean> {
-    const rows = await withTimeout(releaseStatement(sql, clientId, owner, fencingToken), statementTimeoutMs, 'a lease statement', clock)
-    const released = rows.length > 0
-    if (released) logger?.info({ clientId, owner }, 'session lease released')
-    return released
-  }
-
-  // One live holder per client id per manager: two would share the owner id and both "hold" it.
-  const holders = new Map<string, LeaseHolder>()
+  const statement = <T>(work: PromiseLike<T>) => withTimeout(work, statementTimeoutMs, 'a lease statement', clock)
+  const loop = createLeaseLoop({ sql, config, clock, ...(logger ? { logger } : {}) })
 
   return {
     owner,
@@ -89,19 +32,50 @@ export function createLeaseManager(options: LeaseManagerOptions) {
 
     /** One statement: insert, take over an expired lease (token + 1), or extend our own live lease. */
     async tryAcquire(clientId: string): Promise<AcquireResult> {
-      return toResult(await attempt(clientId))
+      // No row only when a concurrent first insert committed after the statement's snapshot; the
+      // next attempt sees that row.
+      for (let i = 0; i < 3; i++) {
+        const o = parseOutcome(await statement(acquireStatement(sql, clientId, owner, ttlMs)))
+        if (o) return toResult(o)
+      }
+      throw new Error('lease acquire returned no row three times')
     },
 
     /** Extend a live lease held under exactly this token; { held: false, holder } once it is gone. */
     async renew(clientId: string, fencingToken: number): Promise<AcquireResult> {
-      return toResult(await extend(clientId, fencingToken))
+      const o = parseOutcome(await statement(renewStatement(sql, clientId, owner, fencingToken, ttlMs)))
+      // No row at all: the lease row was deleted by hand; we certainly do not hold it.
+      return toResult(o ?? { ok: false, owner: '', fencingToken: 0, expiresAt: new Date(0), takeovers: 0, remainingMs: 0 })
     },
 
-    release,
+    /**
+     * Expire our live lease now (one statement) so the next instance takes over at its next poll.
+     * Only ours (and only this token, when given). Returns whether a live lease of ours was released.
+     */
+    async release(clientId: string, fencingToken?: number): Promise<boolean> {
+      const released = (await statement(releaseStatement(sql, clientId, owner, fencingToken))).length > 0
+      if (released) logger?.info({ clientId, owner }, 'session lease released')
+      return released
+    },
+
+    /**
+     * Expire every live lease this process holds, in one statement (shutdown, once every session has
+     * closed its socket and flushed its keys). Returns the client ids released.
+     */
+    async releaseAll(): Promise<string[]> {
+      const ids = (await statement(releaseAllStatement(sql, owner))).map((r) => r.client_id)
+      logger?.info({ owner, released: ids.length }, 'session leases released')
+      return ids
+    },
+
+    /** Delete a deleted session's lease row unless another instance holds it live. Returns whether a row went. */
+    async forget(clientId: string): Promise<boolean> {
+      return (await statement(deleteLeaseStatement(sql, clientId, owner))).length > 0
+    },
 
     /** The current row (whoever holds it), for session-info; null if the lease was never taken. */
     read(clientId: string): Promise<LeaseRow | null> {
-      return withTimeout(readLease(sql, clientId), statementTimeoutMs, 'a lease statement', clock)
+      return statement(readLease(sql, clientId))
     },
 
     /**
@@ -109,14 +83,14 @@ export function createLeaseManager(options: LeaseManagerOptions) {
      * Throws if this manager already has a holder for the client id that is not stopped.
      */
     hold(clientId: string, holdOptions: HoldOptions): LeaseHolder {
-      const existing = holders.get(clientId)
-      if (existing && existing.state.role !== 'stopped') {
-        throw new Error(`a lease holder for ${clientId} is already running in this process; stop it first`)
-      }
-      const holder = new LeaseHolder({ clientId, config, clock, logger, attempt, extend, release, holdOptions })
-      holders.set(clientId, holder)
-      return holder
+      return loop.hold(clientId, holdOptions)
     },
+
+    /** Holders that are not stopped (stopped ones are dropped at once). */
+    holders: loop.size,
+
+    /** Resolves once no batch statement is in flight. */
+    idle: loop.idle,
   }
 }
 

@@ -1,4 +1,4 @@
-// The lease as the server and the pair script use it: its own small pool (lease statements must not
+// The lease as the pair script uses it: its own small pool (lease statements must not
 // queue behind key writes) and a LeaseManager for this process's owner id. Nothing here outlives close().
 import type { Logger } from 'pino'
 import { createSql } from '../db/index.js'

@@ -27,7 +27,10 @@ interface OutcomeRow {
 
 export function parseOutcome(rows: readonly OutcomeRow[]): LeaseOutcome | null {
   const row = rows[0]
-  if (!row) return null
+  return row ? toOutcome(row) : null
+}
+
+function toOutcome(row: OutcomeRow): LeaseOutcome {
   return {
     ok: row.ok,
     owner: row.owner,
@@ -36,6 +39,11 @@ export function parseOutcome(rows: readonly OutcomeRow[]): LeaseOutcome | null {
     takeovers: Number(row.takeovers),
     remainingMs: row.remaining_ms,
   }
+}
+
+/** Outcomes of a batch statement by client id (a client id with no row in the answer is absent). */
+export function parseOutcomes(rows: readonly (OutcomeRow & { client_id: string })[]): Map<string, LeaseOutcome> {
+  return new Map(rows.map((row) => [row.client_id, toOutcome(row)]))
 }
 
 /**
@@ -138,4 +146,101 @@ export async function readLease(sql: LeaseSql, clientId: string): Promise<LeaseR
     takeovers: Number(row.takeovers),
     live: row.live,
   }
+}
+
+// Batch statements: one per tick for every lease this instance holds or wants, whatever their number,
+// so the database load of idle sessions does not grow with them. Rows are locked in client id order
+// (ORDER BY ... FOR UPDATE, and the ordered insert) so two instances' batches cannot deadlock. The
+// list travels as one JSON text parameter: postgres.js array parameters depend on a per-connection
+// type lookup that a fresh pooled connection has not done yet.
+
+type BatchRow = OutcomeRow & { client_id: string }
+
+/** acquireStatement for many client ids at once: one row per client id (absent: retry, as above). */
+export function acquireManyStatement(sql: LeaseSql, clientIds: readonly string[], owner: string, ttlMs: number) {
+  return sql<BatchRow[]>`
+    WITH input AS (
+      SELECT DISTINCT value AS client_id FROM jsonb_array_elements_text(${JSON.stringify(clientIds)}::text::jsonb)
+    ), attempt AS (
+      INSERT INTO whatsapp_session_leases AS l
+        (client_id, owner, fencing_token, expires_at, acquired_at, renewed_at, takeovers)
+      SELECT client_id, ${owner}, 1, now() + ${ttlMs}::int * interval '1 millisecond', now(), now(), 0
+        FROM input ORDER BY client_id
+      ON CONFLICT (client_id) DO UPDATE SET
+        fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
+                             THEN l.fencing_token ELSE l.fencing_token + 1 END,
+        acquired_at   = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
+                             THEN l.acquired_at ELSE now() END,
+        takeovers     = CASE WHEN l.owner = excluded.owner THEN l.takeovers ELSE l.takeovers + 1 END,
+        owner         = excluded.owner,
+        renewed_at    = now(),
+        expires_at    = excluded.expires_at
+      WHERE l.owner = excluded.owner OR l.expires_at <= now()
+      RETURNING l.client_id, true AS ok, l.owner, l.fencing_token::text, l.expires_at, l.takeovers::text,
+                (extract(epoch FROM l.expires_at - now()) * 1000)::float8 AS remaining_ms
+    )
+    SELECT * FROM attempt
+    UNION ALL
+    SELECT l.client_id, false, l.owner, l.fencing_token::text, l.expires_at, l.takeovers::text,
+           (extract(epoch FROM l.expires_at - now()) * 1000)::float8
+      FROM whatsapp_session_leases l JOIN input i ON i.client_id = l.client_id
+     WHERE NOT EXISTS (SELECT 1 FROM attempt a WHERE a.client_id = l.client_id)
+  `
+}
+
+/**
+ * renewStatement for every lease we hold: one row per input client id, ok = renewed; otherwise the
+ * current row (its owner is null when the row is gone).
+ */
+export function renewManyStatement(
+  sql: LeaseSql, leases: readonly { clientId: string; fencingToken: number }[], owner: string, ttlMs: number,
+) {
+  return sql<(Omit<BatchRow, 'owner'> & { owner: string | null })[]>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(leases.map((l) => ({ client_id: l.clientId, fencing_token: l.fencingToken })))}::text::jsonb)
+               AS i(client_id text, fencing_token bigint)
+    ), locked AS (
+      SELECT l.client_id FROM whatsapp_session_leases l
+        JOIN input i ON i.client_id = l.client_id AND i.fencing_token = l.fencing_token
+       WHERE l.owner = ${owner} AND l.expires_at > now()
+       ORDER BY l.client_id
+         FOR UPDATE OF l
+    ), renewed AS (
+      UPDATE whatsapp_session_leases l
+         SET expires_at = now() + ${ttlMs}::int * interval '1 millisecond', renewed_at = now()
+        FROM locked WHERE l.client_id = locked.client_id
+      RETURNING l.client_id, l.owner, l.fencing_token, l.expires_at, l.takeovers
+    )
+    SELECT i.client_id, r.client_id IS NOT NULL AS ok,
+           coalesce(r.owner, l.owner) AS owner,
+           coalesce(r.fencing_token, l.fencing_token)::text AS fencing_token,
+           coalesce(r.expires_at, l.expires_at) AS expires_at,
+           coalesce(r.takeovers, l.takeovers, 0)::text AS takeovers,
+           (extract(epoch FROM coalesce(r.expires_at, l.expires_at) - now()) * 1000)::float8 AS remaining_ms
+      FROM input i
+      LEFT JOIN renewed r ON r.client_id = i.client_id
+      LEFT JOIN whatsapp_session_leases l ON l.client_id = i.client_id
+  `
+}
+
+/** Expire every live lease this owner holds (shutdown): the standbys take over at their next poll. */
+export function releaseAllStatement(sql: LeaseSql, owner: string) {
+  return sql<{ client_id: string }[]>`
+    UPDATE whatsapp_session_leases l SET expires_at = now() - interval '1 millisecond'
+      FROM (SELECT client_id FROM whatsapp_session_leases
+             WHERE owner = ${owner} AND expires_at > now()
+             ORDER BY client_id FOR UPDATE) AS mine
+     WHERE l.client_id = mine.client_id
+    RETURNING l.client_id`
+}
+
+/**
+ * Remove a deleted session's lease row, unless another instance holds it live (it runs the session
+ * there). The session's stored keys are gone with it, so its fencing token can start again at 1.
+ */
+export function deleteLeaseStatement(sql: LeaseSql, clientId: string, owner: string) {
+  return sql<{ client_id: string }[]>`
+    DELETE FROM whatsapp_session_leases
+     WHERE client_id = ${clientId} AND (owner = ${owner} OR expires_at <= now())
+    RETURNING client_id`
 }

@@ -1,6 +1,6 @@
-// The session lease's public contract (issue 5). A lease is one row per client id in
-// whatsapp_session_leases (db/migrations/002): who holds it, until when (database clock), and a
-// fencing token that increases every time the lease changes hands. Keystore writes carry the token.
+// The session lease's public contract. A lease is one row per client id in whatsapp_session_leases
+// (db/migrations/002): who holds it, until when (database clock), and a fencing token that increases
+// every time the lease changes hands. Keystore writes carry the token.
 import type { Logger } from 'pino'
 import type { Sql } from 'postgres'
 import type { Clock } from '../lib/clock.js'
@@ -17,9 +17,9 @@ export interface LeaseManagerOptions {
   owner: string
   /** Lease duration, database clock. Default 10 000 ms. */
   ttlMs?: number
-  /** Heartbeat period of a held lease. Default ttlMs / 3. */
+  /** Heartbeat period: every lease this manager holds is renewed by one statement this often. Default ttlMs / 3. */
   renewEveryMs?: number
-  /** Longest wait between two acquisition attempts in standby. Default ttlMs / 2. */
+  /** Longest wait between two acquisition attempts in standby. Default ttlMs / 5. */
   pollEveryMs?: number
   /**
    * A holder declares the lease lost this long before it could expire (measured from the local

@@ -1,14 +1,14 @@
 // The automatic cleanup the owner's guide promises, on a timer (CLEANUP_INTERVAL_MS, 0 = off):
 //  - local files: stale temporary files, mirror files of sessions the database no longer has, and
 //    quarantined corrupt files once older than CLEANUP_INACTIVE_AFTER_DAYS (POST /cleanup-sessions
-//    removes those at once);
+//    keeps them as long);
 //  - old sessions: only those never linked or logged out ('inactive', 'logged_out') and not updated for
 //    CLEANUP_INACTIVE_AFTER_DAYS; a linked account is never deleted automatically (it would need a new
 //    QR scan), nor a session running here or on another instance.
 // Each run is logged with what it removed and counted in /metrics. The timer stops on close.
 import fp from 'fastify-plugin'
 import type { AppConfig } from '../config.js'
-import { cleanupLocalFiles, cleanupOldSessions } from '../whatsapp/cleanup.js'
+import { cleanupLocalFiles, cleanupOldSessions, corruptRetentionMs } from '../whatsapp/cleanup.js'
 
 export interface CleanupPluginOptions {
   config: Pick<AppConfig, 'sessionPath' | 'cleanup'>
@@ -31,8 +31,7 @@ export default fp<CleanupPluginOptions>(
           sessionPath: config.sessionPath,
           store: app.store,
           isRunning: app.sessions.isRunning,
-          // Quarantined files are evidence: kept as long as inactive sessions are (forever with 0).
-          corruptOlderThanMs: inactiveAfterDays > 0 ? inactiveAfterDays * 86_400_000 : null,
+          corruptOlderThanMs: corruptRetentionMs(inactiveAfterDays),
         })
         app.metrics.cleanup('local', false, local.removed.length)
         let old: string[] = []

@@ -1,14 +1,18 @@
-// The session manager as the `sessions` decorator. The default session (CLIENT_ID) starts at boot, and
-// so does every other stored session that is linked (status active);
-// on close every session stops (reconnect timers cancelled, sockets closed, writes flushed) before the
+// The session manager as the `sessions` decorator. Before the server listens, one cheap check
+// (store.preflight) refuses a configuration that cannot read the stored sessions (wrong encryption
+// key); then the default session (CLIENT_ID) and every other stored session that is linked resume in
+// the background, a bounded number at a time, and /ready reports the progress. On close every session
+// stops (reconnect timers cancelled, sockets closed, writes flushed, leases released) before the
 // store plugin's onClose closes the store.
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import type { AppConfig } from '../config.js'
-import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../whatsapp/manager.js'
+import { registerLeaseGauges } from '../lease/index.js'
 import { SESSION_STATES } from '../lib/session-states.js'
-import { registerLeaseGauges } from './lease-metrics.js'
+import { isStoreDataError } from '../lib/store-errors.js'
+import { SessionError } from '../whatsapp/errors.js'
+import { createSessionManager, type SessionManager, type SessionManagerOptions } from '../whatsapp/manager.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,11 +21,11 @@ declare module 'fastify' {
 }
 
 export interface SessionsPluginOptions {
-  config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl'>
+  config: SessionManagerOptions['config']
   logger: Logger
   /** See SessionManagerOptions.openHandle (the lease integration). */
   openHandle?: SessionManagerOptions['openHandle']
-  /** Start CLIENT_ID at boot (default true). */
+  /** Start CLIENT_ID and resume the stored sessions at boot (default true). */
   startDefault?: boolean
 }
 
@@ -46,15 +50,21 @@ export default fp<SessionsPluginOptions>(
         for (const state of SESSION_STATES) this.set({ state }, counts[state])
       },
     })
-    registerLeaseGauges(app.metrics.registry, manager)
+    registerLeaseGauges(app.metrics.registry, () => manager.leaseStates())
     // Fastify runs onClose hooks of later plugins first, so this runs before the store closes.
     app.addHook('onClose', async () => {
       await manager.stopAll()
     })
-    if (startDefault) {
-      await manager.startDefault()
-      await manager.resumeStored()
+    if (!startDefault) return
+    try {
+      await app.store.preflight()
+    } catch (err) {
+      if (isStoreDataError(err)) throw new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
+      throw err
     }
+    app.addHook('onReady', async () => {
+      manager.resumeAll().catch((err: unknown) => logger.error({ err }, 'resuming the stored sessions failed'))
+    })
   },
   { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics', 'lease'] },
 )

@@ -33,7 +33,13 @@ const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const counts = app.sessions.countByState()
     const sessions = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0))
-    return { status: reachable === false ? ('degraded' as const) : ('ready' as const), storage: app.store.mode, databaseReachable: reachable, sessions }
+    return {
+      status: reachable === false ? ('degraded' as const) : ('ready' as const),
+      storage: app.store.mode,
+      databaseReachable: reachable,
+      sessions,
+      resume: app.sessions.resumeProgress(),
+    }
   })
 
   app.get('/metrics', {

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ClientId, Nullable, SessionStateSchema, StringEnum, Timestamp } from './common.js'
 import { SESSION_STATES } from '../lib/session-states.js'
+import { ResumeProgressSchema } from './ops.js'
 
 export const StoredSessionSchema = Type.Object({
   clientId: Type.String(),
@@ -22,6 +23,7 @@ export const SessionsListResponse = Type.Object(
   {
     storage: StringEnum(['file', 'postgres']),
     sessions: Type.Array(StoredSessionSchema),
+    resume: ResumeProgressSchema,
   },
   {
     examples: [
@@ -30,6 +32,7 @@ export const SessionsListResponse = Type.Object(
         sessions: [
           { clientId: 'rafi-scheme-manager', status: 'active', jid: '14155550123:7@s.whatsapp.net', createdAt: '2025-01-01T11:00:00.000Z', updatedAt: '2025-01-01T12:00:00.000Z', location: 'file', running: true, state: 'open' },
         ],
+        resume: { status: 'done', total: 1, done: 1, failed: [], startedAt: '2025-01-01T12:00:00.000Z', finishedAt: '2025-01-01T12:00:01.000Z' },
       },
     ],
   },

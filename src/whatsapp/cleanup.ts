@@ -1,7 +1,8 @@
 // The two cleanups operators call over the API. Both never touch a session that runs on this server.
-//  - local files: stale temporary files, quarantined .corrupt-* files, and (Postgres mode) mirror
-//    files of sessions the database deleted (store.list() leaves them out; a file that never reached
-//    the database is listed, since opening it copies it up);
+//  - local files: stale temporary files, quarantined .corrupt-* files once past their retention (they
+//    are the only recoverable copy of what was damaged), and (Postgres mode) mirror files of sessions
+//    the database deleted (store.list() leaves them out; a file that never reached the database is
+//    listed, since opening it copies it up);
 //  - old sessions: stored sessions not updated for N days (dry run by default).
 import { rm } from 'node:fs/promises'
 import { scanSessionFolder, type FileInfo } from '../keystore/file/index.js'
@@ -9,6 +10,14 @@ import type { SessionStore, StoredSession } from '../keystore/types.js'
 
 /** A temp file younger than this may belong to a write in progress (rename pending). */
 const TEMP_GRACE_MS = 10 * 60_000
+
+/** Quarantined files are kept as long as inactive sessions are (CLEANUP_INACTIVE_AFTER_DAYS; 0 = forever). */
+export function corruptRetentionMs(inactiveAfterDays: number): number | null {
+  return inactiveAfterDays > 0 ? inactiveAfterDays * 86_400_000 : null
+}
+
+/** The retention when the caller gives none: the default of CLEANUP_INACTIVE_AFTER_DAYS. */
+const DEFAULT_CORRUPT_RETENTION_MS = corruptRetentionMs(30)
 
 export interface LocalCleanupResult {
   removed: { file: string; reason: 'temp' | 'corrupt' | 'orphan' }[]
@@ -20,7 +29,7 @@ export async function cleanupLocalFiles(options: {
   sessionPath: string
   store: SessionStore
   isRunning: (clientId: string) => boolean
-  /** Quarantined .corrupt-* files younger than this are kept (evidence); default 0: all go. null: none go. */
+  /** Quarantined .corrupt-* files younger than this are kept; default 30 days. null: none go. */
   corruptOlderThanMs?: number | null
   now?: Date
 }): Promise<LocalCleanupResult> {
@@ -33,7 +42,7 @@ export async function cleanupLocalFiles(options: {
 
   const doomed: { file: FileInfo; reason: 'temp' | 'corrupt' | 'orphan' }[] = []
   for (const file of scan.tempFiles) if (now - file.mtime.getTime() > TEMP_GRACE_MS) doomed.push({ file, reason: 'temp' })
-  const corruptAge = options.corruptOlderThanMs === undefined ? 0 : options.corruptOlderThanMs
+  const corruptAge = options.corruptOlderThanMs === undefined ? DEFAULT_CORRUPT_RETENTION_MS : options.corruptOlderThanMs
   for (const file of scan.corruptFiles) {
     if (corruptAge !== null && now - file.mtime.getTime() >= corruptAge) doomed.push({ file, reason: 'corrupt' })
     else result.kept.push(file.name)

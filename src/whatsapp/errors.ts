@@ -14,6 +14,8 @@ export type SessionErrorCode =
   | 'INVALID_CLIENT_ID'
   | 'LEASE_HELD_ELSEWHERE'
   | 'SESSION_UNREADABLE'
+  | 'SESSION_LIMIT_REACHED'
+  | 'STORE_UNAVAILABLE'
 
 export class SessionError extends Error {
   constructor(

@@ -1,15 +1,19 @@
 // Owns every Session of this server (one per WhatsApp account). Created per app instance and hung on
 // Fastify as a decorator, never a module-level Map, so tests can build many isolated apps and
-// shutdown can reach every socket.
+// shutdown can reach every socket. At boot, stored sessions resume in the background (resume.ts): the
+// server listens first and reports the progress.
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
 import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/types.js'
 import type { LeaseManager } from '../lease/index.js'
-import { SessionError } from './errors.js'
 import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
 import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
+import { SessionError } from './errors.js'
+import { createObserverSet, type SessionObserver } from './observers.js'
+import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
+import type { WASocket } from './socket.js'
 
 /** Counters the manager reports to (the metrics plugin implements it; all optional). */
 export interface SessionMetrics {
@@ -19,27 +23,38 @@ export interface SessionMetrics {
 }
 
 export interface SessionManagerOptions {
-  store: SessionStore
-  config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl'>
+  store: Pick<SessionStore, 'open' | 'list' | 'delete' | 'ping' | 'mode'>
+  config: Pick<AppConfig, 'clientId' | 'reconnect' | 'qrTimeoutMs' | 'waWsUrl' | 'maxSessions' | 'resumeConcurrency'>
   logger: Logger
   metrics?: SessionMetrics
-  /**
-   * Opens a session's stored state. Default: store.open(clientId). The seam for the session lease:
-   * acquire the lease first and pass its fencing token (store.open(clientId, { fencingToken })).
-   */
+  /** Opens a session's stored state. Default: store.open(clientId, options). */
   openHandle?: (clientId: string, options: OpenOptions) => Promise<AuthStateHandle>
   /**
    * The session lease (Postgres mode, SESSION_LEASE=on): each session holds its client id's lease
    * before connecting and opens the store under its fencing token. Absent: sessions connect at once.
    */
-  lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner'>
+  lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner' | 'releaseAll' | 'forget'>
 }
+
+/** How long POST /sessions waits, with a lease, for the new session's first outcome before answering. */
+const CREATE_SETTLE_MS = 10_000
+/** How long one resuming session holds a resume slot at most. */
+const RESUME_SLOT_MS = 30_000
+
+const unreadable = (err: StoreDataError) => new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
 export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease }: SessionManagerOptions) {
   const open = openHandle ?? ((clientId: string, options: OpenOptions) => store.open(clientId, options))
   const sessions = new Map<string, Session>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
+  const observers = createObserverSet(log)
+  const resume = createResumeQueue({
+    concurrency: config.resumeConcurrency,
+    slotTimeoutMs: RESUME_SLOT_MS,
+    logger: log,
+    onFailed: (session) => forget(session),
+  })
 
   function find(clientId: string): Session | undefined {
     return sessions.get(clientId)
@@ -51,29 +66,26 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return session
   }
 
-  /**
-   * The stored state is read first, so a wrong encryption key (or an unmigrated schema) is refused
-   * with that sentence at once, even when the session would first wait for a lease.
-   */
-  async function verifyStored(clientId: string): Promise<void> {
-    try {
-      await store.verify(clientId)
-    } catch (err) {
-      if (isStoreDataError(err)) throw unreadable(err)
-      log.warn({ err, clientId }, 'could not check the stored session before starting it')
-    }
+  function forget(session: Session): void {
+    if (sessions.get(session.clientId) === session) sessions.delete(session.clientId)
   }
 
-  const unreadable = (err: StoreDataError) =>
-    new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
-
-  /** Creates and starts a session; resolves once its socket is created (not necessarily open). */
-  async function create(clientId: string): Promise<Session> {
+  function assertRoom(clientId: string): void {
     assertClientId(clientId)
     if (closed) throw new SessionError('SESSION_STOPPED', 'The server is shutting down.')
     if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
-    await verifyStored(clientId)
-    if (sessions.has(clientId)) throw new SessionError('SESSION_EXISTS', `Session "${clientId}" already runs.`)
+    if (sessions.size >= config.maxSessions) {
+      throw new SessionError(
+        'SESSION_LIMIT_REACHED',
+        `This server runs ${sessions.size} sessions, its MAX_SESSIONS limit: delete a session, raise MAX_SESSIONS (each idle session needs about 2 MB), or run another instance.`,
+        { maxSessions: config.maxSessions },
+      )
+    }
+  }
+
+  /** A Session for the client id, registered but not started (resume starts it from its queue). */
+  function register(clientId: string): Session {
+    assertRoom(clientId)
     const session = new Session({
       clientId,
       openHandle: (options) => open(clientId, options),
@@ -82,16 +94,37 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       reconnect: config.reconnect,
       qrTimeoutMs: config.qrTimeoutMs,
       waWsUrl: config.waWsUrl,
+      reporter: observers.forSession(clientId),
     })
     session.on('open', ({ newLogin }) => metrics.login?.(newLogin ? 'success' : 'restored'))
     session.on('loggedOut', () => metrics.login?.('logged_out'))
     session.on('replaced', () => metrics.login?.('replaced'))
-    // Registered before start() so a concurrent create() for the same id sees it at once.
+    // A session whose stored state cannot be used stopped itself: it no longer runs here.
+    session.on('fatal', () => forget(session))
     sessions.set(clientId, session)
+    return session
+  }
+
+  /**
+   * Creates and starts a session. Resolves once its socket is created (not necessarily open); with a
+   * lease, once its first attempt has an outcome (bounded), so an unreadable stored session is
+   * refused here (SESSION_UNREADABLE) rather than failing later in standby.
+   */
+  async function create(clientId: string): Promise<Session> {
+    const session = register(clientId)
     try {
       await session.start()
+      if (lease) {
+        let timer: NodeJS.Timeout | undefined
+        const settled = await Promise.race([
+          session.settled(),
+          new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CREATE_SETTLE_MS) }),
+        ])
+        clearTimeout(timer)
+        if (settled?.error) throw settled.error
+      }
     } catch (err) {
-      sessions.delete(clientId)
+      forget(session)
       await session.stop()
       if (isStoreDataError(err)) throw unreadable(err)
       throw err
@@ -99,18 +132,56 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     return session
   }
 
+  /**
+   * Queues the default session and then every stored session that was linked and not logged out
+   * ('active') for a background start; returns at once. Failures are reported per session in
+   * resumeProgress(), never thrown: one unreadable session must not keep the others (or the server) down.
+   */
+  function resumeAll(): Promise<void> {
+    if (!sessions.has(config.clientId)) resume.add(register(config.clientId))
+    return (async () => {
+      let stored
+      try {
+        stored = await store.list()
+      } catch (err) {
+        log.warn({ err }, 'could not list stored sessions to resume; only the default session runs')
+        return
+      }
+      for (const s of stored) {
+        if (s.status !== 'active' || sessions.has(s.clientId) || closed) continue
+        try {
+          resume.add(register(s.clientId))
+        } catch (err) {
+          if (err instanceof SessionError && err.code === 'SESSION_LIMIT_REACHED') resume.refuse(s.clientId, err.code, err.message)
+          else throw err
+        }
+      }
+    })()
+  }
+
   /** Logs the session out (when connected), stops it and deletes everything stored for it. */
   async function remove(clientId: string): Promise<{ wasRunning: boolean; hadStoredData: boolean }> {
     assertClientId(clientId)
+    // Nothing is stopped or removed unless the database can take the delete (files alone would leave
+    // the row, and the session would come back at the next start).
+    if (store.mode === 'postgres' && (await store.ping()) === false) {
+      throw new SessionError('STORE_UNAVAILABLE', 'The database is unreachable: nothing was deleted; retry once it is back.')
+    }
     const session = sessions.get(clientId)
     // In standby another instance runs this account: deleting its stored keys would break it.
     session?.assertLeaseHolder()
-    if (!session && lease) await assertNotHeldElsewhere(clientId)
+    if (lease && !session?.started) await assertNotHeldElsewhere(clientId)
     if (session) {
       await session.logout()
-      sessions.delete(clientId)
+      forget(session)
     }
-    const hadStoredData = await store.delete(clientId)
+    let hadStoredData: boolean
+    try {
+      hadStoredData = await store.delete(clientId)
+    } catch (err) {
+      throw new SessionError('STORE_UNAVAILABLE', 'The session storage did not take the delete; retry once it is back.', undefined, { cause: err })
+    }
+    if (lease) await lease.forget(clientId).catch((err: unknown) => log.warn({ err, clientId }, 'could not remove the lease row of a deleted session'))
     if (!session && !hadStoredData) {
       throw new SessionError('STORED_SESSION_NOT_FOUND', `No session "${clientId}" is running or stored.`)
     }
@@ -140,25 +211,14 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     }
   }
 
-  async function sendText(clientId: string, to: string, text: string) {
+  async function counted<T>(work: () => Promise<T>, count?: (result: 'ok' | 'error') => void): Promise<T> {
     try {
-      const result = await get(clientId).sendText(to, text)
-      metrics.messageSent?.('ok')
+      const result = await work()
+      count?.('ok')
       return result
     } catch (err) {
       // Only attempts that reached WhatsApp count as failures; a closed session is the caller's 409.
-      if (err instanceof SessionError && err.code === 'SEND_FAILED') metrics.messageSent?.('error')
-      throw err
-    }
-  }
-
-  async function requestPairingCode(clientId: string, phone: string): Promise<string> {
-    try {
-      const code = await get(clientId).requestPairingCode(phone)
-      metrics.pairingCode?.('ok')
-      return code
-    } catch (err) {
-      if (err instanceof SessionError && err.code === 'SEND_FAILED') metrics.pairingCode?.('error')
+      if (err instanceof SessionError && err.code === 'SEND_FAILED') count?.('error')
       throw err
     }
   }
@@ -170,43 +230,22 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   }
 
   /**
-   * Starts every stored session that was linked and not logged out ('active'), besides the default one,
-   * so a restart or redeploy brings all accounts back. Failures are logged per session, never thrown:
-   * one unreadable session must not keep the others (or the server) down.
+   * Stops every session (sockets closed, timers cancelled, stores flushed) and accepts no new ones.
+   * With a lease, every lease is released in one statement once all sessions have stopped.
    */
-  async function resumeStored(): Promise<string[]> {
-    let stored
-    try {
-      stored = await store.list()
-    } catch (err) {
-      log.warn({ err }, 'could not list stored sessions to resume; only the default session runs')
-      return []
-    }
-    const resumed: string[] = []
-    for (const s of stored) {
-      if (s.status !== 'active' || sessions.has(s.clientId) || closed) continue
-      try {
-        await create(s.clientId)
-        resumed.push(s.clientId)
-      } catch (err) {
-        log.error({ err, clientId: s.clientId }, 'could not resume a stored session')
-      }
-    }
-    if (resumed.length > 0) log.info({ resumed }, 'stored sessions resumed')
-    return resumed
-  }
-
-  /** Stops every session (sockets closed, timers cancelled, stores flushed). The manager accepts no new ones. */
   async function stopAll(): Promise<void> {
     closed = true
+    const stopping = resume.close()
     const all = [...sessions.values()]
     sessions.clear()
-    await Promise.allSettled(all.map((s) => s.stop()))
+    await Promise.allSettled(all.map((s) => s.stop({ releaseLease: !lease })))
+    await stopping
+    if (lease) await lease.releaseAll().catch((err: unknown) => log.warn({ err }, 'releasing the session leases failed; they expire by themselves'))
   }
 
   return {
     defaultClientId: config.clientId,
-    store,
+    maxSessions: config.maxSessions,
     find,
     get,
     list: () => [...sessions.values()],
@@ -214,12 +253,26 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     /** Whether another instance runs the session (its lease is live and not ours). */
     heldElsewhere,
     create,
-    startDefault: () => create(config.clientId),
-    resumeStored,
+    resumeAll,
+    resumeProgress: resume.progress,
     delete: remove,
-    sendText,
-    requestPairingCode,
+    /**
+     * Registers an observer of every session (state, QR, incoming messages before their receipt,
+     * message updates, retry lookups); returns a function that removes it. Register before resume.
+     */
+    observe: (observer: SessionObserver) => observers.add(observer),
+    /** Runs fn on the open socket of a session (SESSION_NOT_FOUND, SESSION_NOT_OPEN). */
+    withSocket: <T>(clientId: string, fn: (sock: WASocket) => Promise<T>) => get(clientId).withSocket(fn),
+    sendText: (clientId: string, to: string, text: string) => counted(() => get(clientId).sendText(to, text), metrics.messageSent),
+    requestPairingCode: (clientId: string, phone: string) => counted(() => get(clientId).requestPairingCode(phone), metrics.pairingCode),
     countByState,
+    /** Lease states of the running sessions that have one (metrics). */
+    *leaseStates() {
+      for (const s of sessions.values()) {
+        const state = s.leaseState()
+        if (state) yield { clientId: s.clientId, state }
+      }
+    },
     stopAll,
   }
 }

@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createSessionStore } from '../../src/keystore/index.js'
 import { createMigratedDatabase } from '../helpers/db.js'
-import { closedPort, tempDir } from './helpers.js'
+import { closedPort, tempDir, waitFor } from './helpers.js'
 
 const KEY_1 = randomBytes(32).toString('base64')
 const KEY_2 = randomBytes(32).toString('base64')
@@ -51,6 +51,8 @@ t.test('file mode: the wrong key refuses to start and changes nothing', async (t
   t.equal(await folderHash(sessionPath), before, 'the session files are byte for byte unchanged')
   const app = await startWith({ SESSION_PATH: sessionPath, SESSION_ENCRYPTION_KEY: KEY_1 })
   t.teardown(() => app.close())
+  // The default session starts in the background, after the server is up.
+  await waitFor(() => app.sessions.get('default').storeHealth() !== null, 10_000)
   t.equal(app.sessions.get('default').storeHealth()?.encryption, true, 'the right key opens it')
 })
 
@@ -71,10 +73,10 @@ t.test('Postgres mode with the lease on: refused before waiting for the lease', 
 
 t.test('POST /api/whatsapp/sessions with the lease on: 409 SESSION_UNREADABLE, not a standby that fails later', async (t) => {
   const { url, sql } = await createMigratedDatabase(t, 'wa_wrong_key_api')
-  const sessionPath = await tempDir(t)
-  await storeSession(sessionPath, url, 'other')
   const app = await startWith({ DATABASE_URL: url, SESSION_PATH: await tempDir(t), SESSION_ENCRYPTION_KEY: KEY_2, CLIENT_ID: 'fresh' })
   t.teardown(() => app.close())
+  // Stored with another key after this server started (at start-up the key check would refuse to listen).
+  await storeSession(await tempDir(t), url, 'other')
   const res = await app.inject({ method: 'POST', url: '/api/whatsapp/sessions', payload: { clientId: 'other' } })
   t.equal(res.statusCode, 409)
   t.match(res.json(), { error: { code: 'SESSION_UNREADABLE', details: { cause: 'WRONG_ENCRYPTION_KEY', reason: /does not match/ } } })

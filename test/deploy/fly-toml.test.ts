@@ -1,4 +1,4 @@
-// fly.toml holds every setting issue 5 lists, parses as TOML, and carries no secret.
+// fly.toml holds every setting the lease and the mirror need, parses as TOML, and carries no secret.
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'

@@ -1,4 +1,4 @@
-// Fault test, issue 5: kill -9 the server while it writes keys, restart, and every acknowledged write
+// Fault test: kill -9 the server while it writes keys, restart, and every acknowledged write
 // is there. The writes are real: twelve contacts open Signal sessions with the account at once (each
 // pkmsg consumes a pre-key and stores a session). Baileys answers a message with a receipt only after
 // its key transaction committed (our set() resolved), so each receipt marks an acknowledged write.

@@ -1,4 +1,4 @@
-// End to end, issue 5: two server processes on one database and one fake WhatsApp account. Only the
+// End to end: two server processes on one database and one fake WhatsApp account. Only the
 // lease holder ever opens a socket (the fake allows second logins here, so an overlap would be seen,
 // not hidden by a 440); SIGTERM hands over within seconds; kill -9 of the holder lets the standby take
 // over within the documented bound (LEASE_TTL_MS 10 s -> under 15 s); a write under the dead holder's

@@ -1,4 +1,4 @@
-// The fake WhatsApp Web server for tests. See /work/notes/fake-whatsapp.md and server.ts.
+// The fake WhatsApp Web server for tests: the real protocol for the real Baileys client (server.ts).
 export { startFakeWhatsApp, DEFAULT_ACCOUNT, type FakeWhatsApp, type FakeWhatsAppOptions } from './server.js'
 export { FIXTURE_ROOT_SEED, FIXTURE_ROOT_PUBLIC_KEY, rootKeyFromSeed } from './certs.js'
 export type { ScanOptions, PairResult } from './pairing.js'

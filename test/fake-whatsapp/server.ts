@@ -120,8 +120,15 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         world.changed()
         return
       }
+      case 'ack': {
+        const ack: { id: string; class: string; error?: string } = { id: node.attrs.id ?? '', class: node.attrs.class ?? '' }
+        if (node.attrs.error) ack.error = node.attrs.error
+        world.acks.push(ack)
+        world.changed()
+        return
+      }
       default:
-        // ack, ib (unified_session), presence, chatstate: nothing to answer
+        // ib (unified_session), presence, chatstate: nothing to answer
         return
     }
   }
@@ -174,7 +181,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     return account
   }
   const liveOf = (pn?: string): FakeConnection[] =>
-    pn === undefined ? [...connections] : [...connections].filter(c => c.account === accountOf(pn))
+    pn === undefined ? [...connections] : [...accountOf(pn).connections].filter((c): c is FakeConnection => c instanceof FakeConnection)
   function conflict(conn: { id: number; close(): void }): void {
     const c = [...connections].find(x => x.id === conn.id)
     c?.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
@@ -238,12 +245,22 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       const account = accountOf(opts.to)
       if (!account.companion) throw new Error(`account ${account.pn} is not paired`)
       const id = newMessageId()
-      const conn = [...connections].filter(c => c.account === account && !c.closed).at(-1)
+      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
       if (!conn) {
         account.offline.push({ from: contact.pn, text, id })
         return { id, type: 'queued' }
       }
       return { id, type: await deliverFromContact(world, conn, account, contact, text, id) }
+    },
+    /**
+     * The contact's phone reports a message the companion sent it as read or played (a delivery
+     * receipt already goes out automatically for every message).
+     */
+    contactReceipt(pn: string, id: string, type: 'read' | 'played', opts: { to?: string } = {}): void {
+      const account = accountOf(opts.to)
+      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
+      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
+      conn.send({ tag: 'receipt', attrs: { from: `${userOf(pn)}@s.whatsapp.net`, id, t: String(Math.floor(Date.now() / 1000)), type } })
     },
     /** Messages the fake contacts received from companions, decrypted. */
     received(): ReceivedMessage[] {
@@ -256,6 +273,10 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     /** Receipts the companion sent for messages it got (Baileys' ack for a message). */
     receipts(): Receipt[] {
       return [...world.receipts]
+    },
+    /** Acks (and nacks, with `error`) the companion sent. */
+    acks(): Array<{ id: string; class: string; error?: string }> {
+      return [...world.acks]
     },
     /** Resolves with the first truthy value of `predicate`, re-checked on every change. */
     waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {

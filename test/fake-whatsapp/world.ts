@@ -83,10 +83,15 @@ export const userOf = (pnOrJid: string): string => {
 export class World extends EventEmitter {
   readonly accounts = new Map<string, Account>()
   readonly contacts = new Map<string, Contact>()
+  /** The same accounts and contacts by LID user: lookups stay O(1) with hundreds of accounts. */
+  readonly #accountsByLid = new Map<string, Account>()
+  readonly #contactsByLid = new Map<string, Contact>()
   readonly received: ReceivedMessage[] = []
   /** Copies of sent messages decrypted by the fake phone (deviceSentMessage). */
   readonly deviceSent: ReceivedMessage[] = []
   readonly receipts: Receipt[] = []
+  /** Acks the companion sent for stanzas it got; `error` set on a nack (it refused a message). */
+  readonly acks: Array<{ id: string; class: string; error?: string }> = []
   readonly decryptErrors: Array<{ id: string; to: string; error: string }> = []
   /** Logins (handshakes with a username) per account phone number, successful or not. */
   readonly loginAttempts = new Map<string, number>()
@@ -119,6 +124,7 @@ export class World extends EventEmitter {
         offline: [],
       }
       this.accounts.set(user, acc)
+      this.#accountsByLid.set(acc.lid, acc)
     } else if (lid && userOf(lid) !== acc.lid) {
       throw new Error(`account ${user} already has LID ${acc.lid}`)
     }
@@ -137,15 +143,16 @@ export class World extends EventEmitter {
     if (existing) return existing
     const c: Contact = { pn: user, lid: userOf(lid), name: name ?? `Contact ${user}`, device: new FakeDevice() }
     this.contacts.set(user, c)
+    this.#contactsByLid.set(c.lid, c)
     return c
   }
 
   contactByUser(user: string): Contact | undefined {
-    return this.contacts.get(user) ?? [...this.contacts.values()].find(c => c.lid === user)
+    return this.contacts.get(user) ?? this.#contactsByLid.get(user)
   }
 
   accountByUser(user: string): Account | undefined {
-    return this.accounts.get(user) ?? [...this.accounts.values()].find(a => a.lid === user)
+    return this.accounts.get(user) ?? this.#accountsByLid.get(user)
   }
 
   /** Hands out one uploaded one-time pre-key (lowest id), like the server does on a key fetch. */

@@ -49,6 +49,22 @@ export function manager(t: Teardown, url: string, owner: string, options: Partia
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+/** A pool that counts the lease statements it runs (postgres.js debug hook). */
+export function countingPool(t: Teardown, url: string): { sql: postgres.Sql; statements: () => number } {
+  let n = 0
+  const sql = pool(t, url, {
+    debug: (_connection: number, query: string) => {
+      if (/whatsapp_session_leases/.test(query)) n++
+    },
+  })
+  return { sql, statements: () => n }
+}
+
+/** Makes the database consider the lease expired, as its clock would one ttl after the last renewal. */
+export async function expireInDatabase(sql: postgres.Sql, clientId: string): Promise<void> {
+  await sql`UPDATE whatsapp_session_leases SET expires_at = now() - interval '1 millisecond' WHERE client_id = ${clientId}`
+}
+
 /** Resolves with the value the next time fn is called (a one-shot callback capture). */
 export function nextCall<T>(): { fn: (v: T) => void; promise: Promise<T> } {
   let fn!: (v: T) => void

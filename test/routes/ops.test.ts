@@ -10,8 +10,9 @@ t.test('GET /health and /ready', async (t) => {
   t.equal(health.json().status, 'ok')
   const ready = await app.inject('/ready')
   t.equal(ready.statusCode, 200)
-  t.same({ ...ready.json(), sessions: undefined }, { status: 'ready', storage: 'file', databaseReachable: null, sessions: undefined })
+  t.same({ ...ready.json(), sessions: undefined, resume: undefined }, { status: 'ready', storage: 'file', databaseReachable: null, sessions: undefined, resume: undefined })
   t.type(ready.json().sessions, 'object')
+  t.match(ready.json().resume, { total: 1, failed: [] }, 'the default session is resumed in the background')
 })
 
 t.test('/ready answers 503 NOT_READY when the store cannot be reached at all', async (t) => {

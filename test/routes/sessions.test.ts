@@ -66,7 +66,7 @@ t.test('POST /cleanup-old-sessions: dry run by default, never a running session'
   t.equal(app.sessions.get('default').state !== 'stopped', true)
 })
 
-t.test('POST /cleanup-sessions: stale temp and quarantined files go, live and other files stay', async (t) => {
+t.test('POST /cleanup-sessions: stale temp and expired quarantined files go, live, recent quarantined and other files stay', async (t) => {
   const app = await testApp(t)
   const dir = app.config.sessionPath
   await mkdir(dir, { recursive: true })
@@ -76,6 +76,10 @@ t.test('POST /cleanup-sessions: stale temp and quarantined files go, live and ot
   await utimes(join(dir, 'default.json.tmp-1-abc'), old, old)
   await writeFile(join(dir, 'default.json.tmp-2-fresh'), 'x') // may be a write in progress
   await writeFile(join(dir, 'gone.json.corrupt-2024-01-01T00-00-00-000Z'), 'x')
+  // Quarantined files are the only recoverable copy: kept for CLEANUP_INACTIVE_AFTER_DAYS (30).
+  const expired = new Date(Date.now() - 31 * 86_400_000)
+  await utimes(join(dir, 'gone.json.corrupt-2024-01-01T00-00-00-000Z'), expired, expired)
+  await writeFile(join(dir, 'recent.json.corrupt-2024-02-01T00-00-00-000Z'), 'x')
   await writeFile(join(dir, 'notes.txt'), 'operator file')
   const res = await app.inject({ method: 'POST', url: '/api/whatsapp/cleanup-sessions' })
   t.equal(res.statusCode, 200)
@@ -88,6 +92,7 @@ t.test('POST /cleanup-sessions: stale temp and quarantined files go, live and ot
   const left = await readdir(dir)
   t.ok(left.includes('default.json.tmp-2-fresh'))
   t.ok(left.includes('notes.txt'))
+  t.ok(left.includes('recent.json.corrupt-2024-02-01T00-00-00-000Z'), 'a quarantined file younger than the retention stays')
   t.notOk(left.includes('default.json.tmp-1-abc'))
 
   const metrics = await app.inject('/metrics')

@@ -8,7 +8,7 @@ import {
   CleanupSessionsBody,
   CleanupSessionsResponse,
 } from '../../schemas/cleanup.js'
-import { cleanupLocalFiles, cleanupOldSessions } from '../../whatsapp/cleanup.js'
+import { cleanupLocalFiles, cleanupOldSessions, corruptRetentionMs } from '../../whatsapp/cleanup.js'
 import { emptyBodyIsObject } from '../hooks.js'
 
 const cleanupRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -29,6 +29,7 @@ const cleanupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       sessionPath: app.config.sessionPath,
       store: app.store,
       isRunning: app.sessions.isRunning,
+      corruptOlderThanMs: corruptRetentionMs(app.config.cleanup.inactiveAfterDays),
     })
     app.metrics.cleanup('local', false, result.removed.length)
     return result

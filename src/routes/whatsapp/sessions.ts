@@ -36,7 +36,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         location: app.store.mode, running: true, state: session.state,
       })
     }
-    return { storage: app.store.mode, sessions }
+    return { storage: app.store.mode, sessions, resume: app.sessions.resumeProgress() }
   })
 
   app.post('/sessions', {
@@ -45,7 +45,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Start another session (another WhatsApp account) on this server',
       querystring: NoQuery,
       body: CreateSessionBody,
-      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE') },
+      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE', 'SESSION_LIMIT_REACHED') },
     },
   }, async (request, reply) => {
     const { clientId } = request.body
@@ -60,7 +60,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Log a session out (when connected), stop it and delete its stored data',
       params: ClientIdParams,
       querystring: NoQuery,
-      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE') },
+      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE', 'STORE_UNAVAILABLE') },
     },
   }, async (request) => {
     const { clientId } = request.params

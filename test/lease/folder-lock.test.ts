@@ -17,7 +17,7 @@ async function folder(t: { teardown(fn: () => unknown): void }): Promise<string>
 /** A child process that takes the lock, prints "locked", and waits to be killed. */
 async function childHoldingLock(t: { teardown(fn: () => unknown): void }, dir: string) {
   const code = `
-    import { acquireFolderLock } from ${JSON.stringify(`${root}src/lease/file-lock.ts`)}
+    import { acquireFolderLock } from ${JSON.stringify(`${root}src/lease/folder-lock.ts`)}
     await acquireFolderLock(${JSON.stringify(dir)})
     console.log('locked')
     setInterval(() => {}, 1000)

@@ -1,14 +1,14 @@
-// Prometheus gauges of the session lease, read from the running sessions at scrape time:
-// who holds what (1 = this instance holds it), under which fencing token, and takeovers.
+// Prometheus gauges of the session lease, read at scrape time from whoever holds the holders (the
+// session manager): who holds what (1 = this instance holds it), under which fencing token, takeovers.
 import { Gauge, type Registry } from 'prom-client'
-import type { SessionManager } from '../whatsapp/manager.js'
+import type { LeaseState } from './types.js'
 
-export function registerLeaseGauges(registry: Registry, manager: Pick<SessionManager, 'list'>): void {
+/** The lease state of every running session that has one. */
+export type LeaseStateSource = () => Iterable<{ clientId: string; state: LeaseState }>
+
+export function registerLeaseGauges(registry: Registry, source: LeaseStateSource): void {
   const registers = [registry]
-  const leased = () => manager.list().flatMap((s) => {
-    const state = s.leaseState()
-    return state ? [{ clientId: s.clientId, state }] : []
-  })
+  const leased = () => [...source()]
   new Gauge({
     name: 'whatsapp_lease_held',
     help: '1 when this instance holds the session lease (connects), 0 in standby',

@@ -1,0 +1,170 @@
+// The batch loop behind every LeaseHolder of one manager: whatever the number of sessions, one
+// acquire statement for the standbys that are due, one renew statement per heartbeat for every lease
+// held, and one timer for the earliest local deadline. Idle sessions therefore cost the database one
+// statement every renewEveryMs, not one per session. At most one acquire and one renew statement are
+// in flight at a time; holders that become due meanwhile go in the next batch.
+import type { Logger } from 'pino'
+import type { Clock } from '../lib/clock.js'
+import { withTimeout } from '../lib/timeout.js'
+import { LeaseHolder, MIN_POLL_MS, type HolderLoop } from './holder.js'
+import type { ResolvedLeaseOptions } from './options.js'
+import { acquireManyStatement, parseOutcomes, releaseStatement, renewManyStatement, type LeaseOutcome } from './statements.js'
+import type { HoldOptions, LeaseSql } from './types.js'
+
+export interface LeaseLoopDeps {
+  sql: LeaseSql
+  config: ResolvedLeaseOptions
+  clock: Clock
+  logger?: Logger
+}
+
+export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
+  const { owner, ttlMs, statementTimeoutMs } = config
+  /** Every holder that is not stopped, by client id (stopped ones are dropped at once). */
+  const holders = new Map<string, LeaseHolder>()
+  const standby = new Set<LeaseHolder>()
+  const held = new Set<LeaseHolder>()
+  let pollTimer: unknown = null
+  let pollAt = Infinity
+  let renewTimer: unknown = null
+  let deadlineTimer: unknown = null
+  let deadlineAt = Infinity
+  let acquiring: Promise<void> | null = null
+  let renewing: Promise<void> | null = null
+
+  const statement = <T>(work: PromiseLike<T>) => withTimeout(work, statementTimeoutMs, 'a lease statement', clock)
+
+  function clear(timer: unknown): null {
+    if (timer !== null) clock.clearTimeout(timer)
+    return null
+  }
+
+  function schedulePoll(): void {
+    if (acquiring) return
+    let at = Infinity
+    for (const h of standby) at = Math.min(at, h.nextPollAt)
+    if (at === pollAt && pollTimer !== null) return
+    pollTimer = clear(pollTimer)
+    pollAt = at
+    if (at !== Infinity) pollTimer = clock.setTimeout(pollTick, Math.max(0, Math.ceil(at - clock.now())))
+  }
+
+  function scheduleRenew(ms = config.renewEveryMs): void {
+    if (held.size === 0) {
+      renewTimer = clear(renewTimer)
+      return
+    }
+    if (renewTimer === null && !renewing) renewTimer = clock.setTimeout(renewTick, ms)
+  }
+
+  function scheduleDeadline(): void {
+    let at = Infinity
+    for (const h of held) at = Math.min(at, h.deadlineAt)
+    if (at === deadlineAt && deadlineTimer !== null) return
+    deadlineTimer = clear(deadlineTimer)
+    deadlineAt = at
+    if (at !== Infinity) deadlineTimer = clock.setTimeout(deadlineTick, Math.max(0, Math.ceil(at - clock.now())))
+  }
+
+  function pollTick(): void {
+    pollTimer = null
+    pollAt = Infinity
+    if (acquiring) return
+    const sentAt = clock.now()
+    const batch = [...standby].filter((h) => h.nextPollAt <= sentAt).map((h) => ({ h, generation: h.generation }))
+    if (batch.length === 0) return schedulePoll()
+    acquiring = (async () => {
+      let outcomes: Map<string, LeaseOutcome>
+      try {
+        outcomes = parseOutcomes(await statement(acquireManyStatement(sql, batch.map((b) => b.h.clientId), owner, ttlMs)))
+      } catch (err) {
+        logger?.warn({ err, leases: batch.length }, 'session lease attempt failed; staying in standby')
+        for (const { h, generation } of batch) if (h.generation === generation && h.phase === 'standby') h.acquireFailed(err)
+        return
+      }
+      for (const { h, generation } of batch) {
+        if (h.generation === generation && h.phase === 'standby') h.acquireAnswered(outcomes.get(h.clientId), sentAt)
+      }
+    })().finally(() => {
+      acquiring = null
+      schedulePoll()
+    })
+  }
+
+  function renewTick(): void {
+    renewTimer = null
+    if (renewing || held.size === 0) return
+    const sentAt = clock.now()
+    const batch = [...held].map((h) => ({ h, generation: h.generation, token: h.state.fencingToken as number }))
+    let next = config.renewEveryMs
+    renewing = (async () => {
+      let outcomes: Map<string, LeaseOutcome>
+      try {
+        const leases = batch.map((b) => ({ clientId: b.h.clientId, fencingToken: b.token }))
+        outcomes = parseOutcomes((await statement(renewManyStatement(sql, leases, owner, ttlMs))).map((r) => ({ ...r, owner: r.owner ?? '' })))
+      } catch (err) {
+        logger?.warn({ err, leases: batch.length }, 'session lease renewal failed; retrying until the deadline')
+        for (const { h, generation } of batch) if (h.generation === generation) h.renewFailed(err)
+        // Retry soon; the deadline timer fires onLost for every lease no renewal gets through for in time.
+        let earliest = Infinity
+        for (const h of held) earliest = Math.min(earliest, h.deadlineAt)
+        next = Math.min(config.renewEveryMs, Math.max(MIN_POLL_MS, (earliest - clock.now()) / 3))
+        return
+      }
+      for (const { h, generation, token } of batch) {
+        if (h.generation === generation && h.phase === 'held') h.renewAnswered(outcomes.get(h.clientId), sentAt, token)
+      }
+    })().finally(() => {
+      renewing = null
+      scheduleRenew(next)
+      scheduleDeadline()
+    })
+  }
+
+  function deadlineTick(): void {
+    deadlineTimer = null
+    deadlineAt = Infinity
+    const now = clock.now()
+    for (const h of [...held]) if (h.deadlineAt <= now) h.deadlinePassed()
+    scheduleDeadline()
+  }
+
+  const loop: HolderLoop = {
+    config,
+    clock,
+    ...(logger ? { logger } : {}),
+    place(h) {
+      standby.delete(h)
+      held.delete(h)
+      if (h.phase === 'standby') standby.add(h)
+      else if (h.phase === 'held') held.add(h)
+      else if (h.phase === 'stopped' && holders.get(h.clientId) === h) holders.delete(h.clientId)
+      schedulePoll()
+      scheduleRenew()
+      scheduleDeadline()
+    },
+    async idle() {
+      await Promise.allSettled([acquiring, renewing].filter((p): p is Promise<void> => p !== null))
+    },
+    async release(clientId) {
+      const rows = await statement(releaseStatement(sql, clientId, owner))
+      if (rows.length > 0) logger?.debug({ clientId, owner }, 'session lease released')
+      return rows.length > 0
+    },
+  }
+
+  return {
+    /** A holder for the client id; throws if one that is not stopped exists already. */
+    hold(clientId: string, options: HoldOptions): LeaseHolder {
+      if (holders.has(clientId)) {
+        throw new Error(`a lease holder for ${clientId} is already running in this process; stop it first`)
+      }
+      const holder = new LeaseHolder(clientId, loop, options)
+      holders.set(clientId, holder)
+      return holder
+    },
+    /** Holders not stopped (standby, held or losing). */
+    size: () => holders.size,
+    idle: loop.idle,
+  }
+}
