@@ -10,6 +10,7 @@ import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
 import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
+import { createGate } from './gate.js'
 import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
 
@@ -36,8 +37,6 @@ export interface SessionManagerOptions {
 
 /** How long POST /sessions waits, with a lease, for the new session's first outcome before answering. */
 const CREATE_SETTLE_MS = 10_000
-/** How long one resuming session holds a resume slot at most. */
-const RESUME_SLOT_MS = 30_000
 
 const unreadable = (err: StoreDataError) => new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
@@ -46,12 +45,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   const sessions = new Map<string, Session>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
-  const resume = createResumeQueue({
-    concurrency: config.resumeConcurrency,
-    slotTimeoutMs: RESUME_SLOT_MS,
-    logger: log,
-    onFailed: (session) => forget(session),
-  })
+  const resume = createResumeQueue({ logger: log, onFailed: (session) => forget(session) })
+  // Sessions opening their store and connecting at once: a restart, or a takeover of many leases.
+  const admission = createGate(config.resumeConcurrency)
 
   function find(clientId: string): Session | undefined {
     return sessions.get(clientId)
@@ -91,6 +87,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       reconnect: config.reconnect,
       qrTimeoutMs: config.qrTimeoutMs,
       waWsUrl: config.waWsUrl,
+      admission: (signal) => admission.enter(signal),
     })
     session.on('open', ({ newLogin }) => metrics.login?.(newLogin ? 'success' : 'restored'))
     session.on('loggedOut', () => metrics.login?.('logged_out'))
@@ -134,6 +131,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    * resumeProgress(), never thrown: one unreadable session must not keep the others (or the server) down.
    */
   function resumeAll(): Promise<void> {
+    resume.listing()
     if (!sessions.has(config.clientId)) resume.add(register(config.clientId))
     return (async () => {
       let stored
@@ -152,7 +150,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
           else throw err
         }
       }
-    })()
+    })().finally(() => resume.listed())
   }
 
   /** Logs the session out (when connected), stops it and deletes everything stored for it. */
@@ -231,11 +229,10 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    */
   async function stopAll(): Promise<void> {
     closed = true
-    const stopping = resume.close()
+    resume.close()
     const all = [...sessions.values()]
     sessions.clear()
     await Promise.allSettled(all.map((s) => s.stop({ releaseLease: !lease })))
-    await stopping
     if (lease) await lease.releaseAll().catch((err: unknown) => log.warn({ err }, 'releasing the session leases failed; they expire by themselves'))
   }
 

@@ -3,6 +3,7 @@
 import makeWASocket, { Browsers, type WASocket } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
 import type { AuthStateHandle } from '../keystore/types.js'
+import { releaseIdleTransactionContexts } from './transaction-context.js'
 
 export type { WASocket }
 
@@ -17,6 +18,8 @@ export interface SocketOptions {
 const BROWSER = Browsers.ubuntu('Chrome')
 
 export function openSocket({ handle, logger, qrTimeoutMs, waWsUrl }: SocketOptions): WASocket {
+  // Once per process, before the first socket: see transaction-context.ts.
+  releaseIdleTransactionContexts()
   return makeWASocket({
     auth: handle.state,
     logger,
