@@ -328,9 +328,9 @@ async function main(): Promise<void> {
       [`idle CPU (${idleSeconds} s window, 25 s after the last link)`, `${idle.cpuPercent.toFixed(1)} % of one core`],
       ['idle database statements', storage === 'postgres' ? `${idle.statementsPerSecond.toFixed(2)} /s (rows written: ${idle.writes})` : 'n/a (file mode)'],
       ['one send per session', `${sendSeconds.toFixed(1)} s for ${N} (20 at a time; p50 ${percentile(sends.map((s) => s.ms), 50).toFixed(0)} ms, p95 ${percentile(sends.map((s) => s.ms), 95).toFixed(0)} ms), ${sendFailures} failed, ${delivered} decrypted by the fake`],
-      [`SIGTERM with ${N} open -> exit`, `${stopSeconds.toFixed(1)} s (exit ${stop.code}${stop.signal ? `, ${stop.signal}` : ''}; leases live before ${leasesBefore}, after ${leasesAfter})`],
+      [`SIGTERM with ${N} open -> exit`, `${stopSeconds.toFixed(1)} s (exit ${stop.code}${stop.signal ? `, ${stop.signal}` : ''}${leaseOn ? `; leases live before ${leasesBefore}, after ${leasesAfter}` : ''})`],
       ['restart -> /health', `${healthSeconds.toFixed(2)} s`],
-      [`restart -> all ${N} open`, `${allOpenSeconds.toFixed(1)} s (new QRs needed: ${qrsAfterRestart}; resume failures: ${ready.resume?.failed?.length ?? '?'}; lease losses: ${leaseLosses})`],
+      [`restart -> all ${N} open`, `${allOpenSeconds.toFixed(1)} s (new QRs needed: ${qrsAfterRestart}; resume failures: ${ready.resume?.failed?.length ?? '?'}${leaseOn ? `; lease losses: ${leaseLosses}` : ''})`],
       ['RSS after resume (10 s idle)', mb(afterResume.rss)],
     ]
     const width = Math.max(...rows.map(([k]) => k.length))
