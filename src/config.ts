@@ -79,8 +79,8 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^[A-Za-z0-9._:-]{1,100}$', description: 'readable name of this instance in the lease (pid and a random suffix are appended)' }),
   ),
   FLY_MACHINE_ID: Type.Optional(Type.String({ description: 'set by Fly.io; the default INSTANCE_ID' })),
-  MAX_SESSIONS: Int(1, 100_000, 500, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
-  RESUME_CONCURRENCY: Int(1, 1000, 8, 'stored sessions started at once in the background after a restart'),
+  MAX_SESSIONS: Int(1, 100_000, 250, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
+  RESUME_CONCURRENCY: Int(1, 1000, 8, 'sessions that open their store and connect at once (resume after a restart, a takeover of many leases)'),
   FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
 })
 export type Env = Static<typeof EnvSchema>

@@ -1,8 +1,12 @@
-// The one change this server makes to Baileys (scripts/patches, applied by `npm install` through
-// patch-package): a `beforeReceipt(message, { offline })` socket option awaited after an incoming message
-// is decrypted and before its receipt is sent, so the server stores the message before WhatsApp
-// considers it delivered. Without the patch a crash between the receipt and the store loses messages
-// WhatsApp will never send again, so the server refuses to start on an unpatched install.
+// The changes this server makes to Baileys (scripts/patches, applied by `npm install` through
+// patch-package):
+//  - a `beforeReceipt(message, { offline })` socket option awaited after an incoming message is
+//    decrypted and before its receipt is sent, so the server stores the message before WhatsApp
+//    considers it delivered. Without it a crash between the receipt and the store loses messages
+//    WhatsApp will never send again, so the server refuses to start on an unpatched install;
+//  - each socket's key-transaction AsyncLocalStorage is disabled while no transaction runs (on Node 20
+//    every enabled storage is visited for every promise of the process: hundreds of idle sessions
+//    would tax everything; test/whatsapp/transaction-context.test.ts).
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +22,9 @@ export function receiptHookSource(): string {
 
 export function isReceiptHookPatched(): boolean {
   try {
-    return readFileSync(receiptHookSource(), 'utf8').includes('await config.beforeReceipt(msg, { offline: !!node.attrs.offline })')
+    const recv = readFileSync(receiptHookSource(), 'utf8')
+    const auth = readFileSync(join(dirname(receiptHookSource()), '..', 'Utils', 'auth-utils.js'), 'utf8')
+    return recv.includes('await config.beforeReceipt(msg, { offline: !!node.attrs.offline })') && auth.includes('txStorage.disable()')
   } catch {
     return false
   }

@@ -8,9 +8,10 @@ import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/typ
 import type { LeaseManager } from '../lease/index.js'
 import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
-import { isStoreDataError, type StoreDataError } from '../lib/store-errors.js'
+import type { StoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
 import { createObserverSet, type SessionObserver } from './observers.js'
+import { createGate } from './gate.js'
 import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
 import type { WASocket } from './socket.js'
@@ -36,10 +37,8 @@ export interface SessionManagerOptions {
   lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner' | 'releaseAll' | 'forget'>
 }
 
-/** How long POST /sessions waits, with a lease, for the new session's first outcome before answering. */
+/** How long POST /sessions waits for the new session's first outcome before answering. */
 const CREATE_SETTLE_MS = 10_000
-/** How long one resuming session holds a resume slot at most. */
-const RESUME_SLOT_MS = 30_000
 
 const unreadable = (err: StoreDataError) => new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
@@ -49,12 +48,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   let closed = false
   const log = logger.child({ component: 'sessions' })
   const observers = createObserverSet(log)
-  const resume = createResumeQueue({
-    concurrency: config.resumeConcurrency,
-    slotTimeoutMs: RESUME_SLOT_MS,
-    logger: log,
-    onFailed: (session) => forget(session),
-  })
+  const resume = createResumeQueue({ logger: log, onFailed: (session) => forget(session) })
+  // Sessions opening their store and connecting at once: a restart, or a takeover of many leases.
+  const admission = createGate(config.resumeConcurrency)
 
   function find(clientId: string): Session | undefined {
     return sessions.get(clientId)
@@ -77,7 +73,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     if (sessions.size >= config.maxSessions) {
       throw new SessionError(
         'SESSION_LIMIT_REACHED',
-        `This server runs ${sessions.size} sessions, its MAX_SESSIONS limit: delete a session, raise MAX_SESSIONS (each idle session needs about 2 MB), or run another instance.`,
+        `This server runs ${sessions.size} sessions, its MAX_SESSIONS limit: delete a session, raise MAX_SESSIONS (an idle session needs about 1.2 MB), or run another instance.`,
         { maxSessions: config.maxSessions },
       )
     }
@@ -95,6 +91,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       qrTimeoutMs: config.qrTimeoutMs,
       waWsUrl: config.waWsUrl,
       reporter: observers.forSession(clientId),
+      admission: (signal) => admission.enter(signal),
     })
     session.on('open', ({ newLogin }) => metrics.login?.(newLogin ? 'success' : 'restored'))
     session.on('loggedOut', () => metrics.login?.('logged_out'))
@@ -106,28 +103,25 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   }
 
   /**
-   * Creates and starts a session. Resolves once its socket is created (not necessarily open); with a
-   * lease, once its first attempt has an outcome (bounded), so an unreadable stored session is
-   * refused here (SESSION_UNREADABLE) rather than failing later in standby.
+   * Creates and starts a session; resolves once its first connection attempt has an outcome (QR shown,
+   * open, backing off, or waiting behind another instance's lease), or after CREATE_SETTLE_MS (it may
+   * wait for a place in the admission gate during a big resume). A stored session that cannot be read
+   * is refused here (SESSION_UNREADABLE) rather than failing later in standby.
    */
   async function create(clientId: string): Promise<Session> {
     const session = register(clientId)
-    try {
-      await session.start()
-      if (lease) {
-        let timer: NodeJS.Timeout | undefined
-        const settled = await Promise.race([
-          session.settled(),
-          new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CREATE_SETTLE_MS) }),
-        ])
-        clearTimeout(timer)
-        if (settled?.error) throw settled.error
-      }
-    } catch (err) {
+    // A fatal store error also reaches settled(); start() rejecting with it needs no other handling.
+    session.start().catch(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      session.settled(),
+      new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CREATE_SETTLE_MS) }),
+    ])
+    clearTimeout(timer)
+    if (outcome?.error) {
       forget(session)
       await session.stop()
-      if (isStoreDataError(err)) throw unreadable(err)
-      throw err
+      throw unreadable(outcome.error)
     }
     return session
   }
@@ -138,6 +132,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    * resumeProgress(), never thrown: one unreadable session must not keep the others (or the server) down.
    */
   function resumeAll(): Promise<void> {
+    resume.listing()
     if (!sessions.has(config.clientId)) resume.add(register(config.clientId))
     return (async () => {
       let stored
@@ -156,7 +151,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
           else throw err
         }
       }
-    })()
+    })().finally(() => resume.listed())
   }
 
   /** Logs the session out (when connected), stops it and deletes everything stored for it. */
@@ -235,11 +230,10 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    */
   async function stopAll(): Promise<void> {
     closed = true
-    const stopping = resume.close()
+    resume.close()
     const all = [...sessions.values()]
     sessions.clear()
     await Promise.allSettled(all.map((s) => s.stop({ releaseLease: !lease })))
-    await stopping
     if (lease) await lease.releaseAll().catch((err: unknown) => log.warn({ err }, 'releasing the session leases failed; they expire by themselves'))
   }
 

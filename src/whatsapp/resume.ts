@@ -1,8 +1,8 @@
-// Resuming stored sessions in the background after the server listens: a queue worked by a bounded
-// number of workers, in the order sessions were queued (the default session first). A worker holds its
-// slot until the session's first connection attempt has an outcome (or slotTimeoutMs passes), so a
-// restart with hundreds of sessions does not open hundreds of stores and sockets at once, and one slow
-// or failing session never holds the others back for long. Progress is readable at any time.
+// Resuming stored sessions in the background after the server listens. Every queued session is
+// started in order (the default session first); how many open their store and connect at once is
+// bounded by the manager's admission gate, so one slow or failing session never holds the others back
+// for long. A session counts as done once its first connection attempt had an outcome (Session.settled);
+// the progress is readable at any time.
 import type { Logger } from 'pino'
 import type { Session } from './session.js'
 
@@ -14,7 +14,7 @@ export interface ResumeFailure {
 }
 
 export interface ResumeProgress {
-  /** idle: nothing queued yet; resuming: sessions still waiting or starting; done: every one had its first attempt. */
+  /** idle: nothing queued yet; resuming: sessions still starting; done: every one had its first attempt. */
   status: 'idle' | 'resuming' | 'done'
   /** Sessions queued for resume so far (the default session included). */
   total: number
@@ -29,34 +29,20 @@ export interface ResumeProgress {
 const MAX_LISTED_FAILURES = 100
 
 export interface ResumeQueueOptions {
-  concurrency: number
-  /** The longest a worker waits for one session's first outcome before it takes the next. */
-  slotTimeoutMs: number
   logger: Logger
   /** A session failed for good (its stored state is unusable): the manager forgets it. */
   onFailed(session: Session, failure: ResumeFailure): void
 }
 
-export function createResumeQueue({ concurrency, slotTimeoutMs, logger, onFailed }: ResumeQueueOptions) {
-  const queue: Session[] = []
+export function createResumeQueue({ logger, onFailed }: ResumeQueueOptions) {
   const failed: ResumeFailure[] = []
   let total = 0
   let done = 0
-  let workers = 0
   let startedAt: Date | null = null
   let finishedAt: Date | null = null
   let closed = false
-  let onClose: () => void = () => undefined
-  const closing = new Promise<null>((resolve) => {
-    onClose = () => resolve(null)
-  })
-  const running = new Set<Promise<void>>()
-
-  function finishIfDone(): void {
-    if (done < total || queue.length > 0 || finishedAt) return
-    finishedAt = new Date()
-    logger.info({ total, failed: failed.length }, 'stored sessions resumed')
-  }
+  /** The stored sessions are being listed: more may be added, so the resume is not done yet. */
+  let listing = false
 
   function fail(clientId: string, code: string, reason: string, session?: Session): void {
     const failure = { clientId, code, reason }
@@ -65,8 +51,18 @@ export function createResumeQueue({ concurrency, slotTimeoutMs, logger, onFailed
     if (session) onFailed(session, failure)
   }
 
-  async function resumeOne(session: Session): Promise<void> {
-    if (session.state === 'stopped') return
+  function finish(): void {
+    done++
+    settle()
+  }
+
+  function settle(): void {
+    if (listing || done < total || finishedAt) return
+    finishedAt = new Date()
+    logger.info({ total, failed: failed.length }, 'stored sessions resumed')
+  }
+
+  async function resume(session: Session): Promise<void> {
     try {
       await session.start()
     } catch (err) {
@@ -74,58 +70,39 @@ export function createResumeQueue({ concurrency, slotTimeoutMs, logger, onFailed
       fail(session.clientId, typeof code === 'string' ? code : 'START_FAILED', err instanceof Error ? err.message : String(err), session)
       return
     }
-    let timer: NodeJS.Timeout | undefined
-    const outcome = await Promise.race([
-      session.settled(),
-      closing,
-      new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), slotTimeoutMs)
-      }),
-    ])
-    clearTimeout(timer)
-    if (outcome?.error) fail(session.clientId, outcome.error.code, outcome.error.message, session)
-  }
-
-  async function work(): Promise<void> {
-    for (let next = queue.shift(); next && !closed; next = queue.shift()) {
-      await resumeOne(next).catch((err: unknown) => logger.error({ err, clientId: next?.clientId }, 'resuming a session failed'))
-      done++
-      finishIfDone()
-    }
-  }
-
-  function pump(): void {
-    while (!closed && workers < concurrency && queue.length > 0) {
-      workers++
-      const run = work().finally(() => {
-        workers--
-        running.delete(run)
-        pump()
-      })
-      running.add(run)
-    }
+    const outcome = await session.settled()
+    if (outcome.error) fail(session.clientId, outcome.error.code, outcome.error.message, session)
   }
 
   return {
-    /** Queues a session (not started) behind the ones already queued. */
+    /** The stored sessions are being listed: the resume is not done before listed() is called. */
+    listing(): void {
+      startedAt ??= new Date()
+      listing = true
+    },
+    listed(): void {
+      listing = false
+      settle()
+    },
+    /** Starts a session (registered, not started) in the background, after the ones added before. */
     add(session: Session): void {
       if (closed) return
       startedAt ??= new Date()
       finishedAt = null
       total++
-      queue.push(session)
-      pump()
+      resume(session)
+        .catch((err: unknown) => logger.error({ err, clientId: session.clientId }, 'resuming a session failed'))
+        .finally(finish)
     },
-    /** Counts a session that could not even be queued (MAX_SESSIONS reached). */
+    /** Counts a session that could not even be started (MAX_SESSIONS reached). */
     refuse(clientId: string, code: string, reason: string): void {
       startedAt ??= new Date()
       total++
-      done++
       fail(clientId, code, reason)
-      finishIfDone()
+      finish()
     },
     progress(): ResumeProgress {
-      const status = total === 0 ? 'idle' : done < total ? 'resuming' : 'done'
+      const status = total === 0 && !listing ? 'idle' : listing || done < total ? 'resuming' : 'done'
       return {
         status,
         total,
@@ -135,12 +112,9 @@ export function createResumeQueue({ concurrency, slotTimeoutMs, logger, onFailed
         finishedAt: status === 'done' ? (finishedAt?.toISOString() ?? null) : null,
       }
     },
-    /** Takes no more sessions and waits for the workers (each stops after its current session). */
-    async close(): Promise<void> {
+    /** Takes no more sessions (the manager stops the started ones). */
+    close(): void {
       closed = true
-      queue.length = 0
-      onClose()
-      await Promise.allSettled([...running])
     },
   }
 }

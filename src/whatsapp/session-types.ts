@@ -71,6 +71,12 @@ export interface SessionOptions {
   clock?: Clock
   /** The manager's observers, bound to this session (default: nobody listens). */
   reporter?: SessionReporter
+  /**
+   * Bounds how many sessions open their store and connect at once (a restart, a takeover of many
+   * leases): the first connection after start() or a lease acquisition waits to be admitted and holds
+   * its place until that attempt has an outcome. Resolves with the function that gives the place back.
+   */
+  admission?: (signal: AbortSignal) => Promise<() => void>
 }
 
 /** How the first connection attempt after start() ended (the resume queue frees its slot on it). */

@@ -15,6 +15,7 @@ import { normalisePhone, toJid } from './jid.js'
 import { RetryTimer } from './retry-timer.js'
 import { silentReporter, type SessionReporter } from './observers.js'
 import { SessionLeaseLink } from './session-lease.js'
+import { whenReached } from './state-wait.js'
 import type { SessionEvents, SessionLeaseStatus, SessionOptions, SessionSettled, SessionStatusSnapshot } from './session-types.js'
 import { logoutOn, pairingCodeOn, sendTextOn } from './socket-actions.js'
 import type { WASocket } from './socket.js'
@@ -24,6 +25,8 @@ export type * from './session-types.js'
 
 /** States in which the first connection attempt after start() has an outcome. */
 const SETTLED: ReadonlySet<SessionState> = new Set(['open', 'qr', 'reconnecting', 'logged_out', 'replaced', 'stopped'])
+/** The longest an admitted connection attempt keeps its place in the admission gate. */
+const ADMISSION_HOLD_MAX_MS = 30_000
 
 const stoppedError = () => new SessionError('SESSION_STOPPED', 'The session was stopped.')
 
@@ -106,28 +109,39 @@ export class Session extends EventEmitter<SessionEvents> {
       this.#lease.start()
       return
     }
-    await this.#track(this.#conn.connectSafely({ rethrowFatal: true }))
+    await this.#track(this.#connectAdmitted({ rethrowFatal: true }))
+  }
+
+  /**
+   * A first connection (after start() or a lease acquisition) through the admission gate: it waits
+   * for a place, and keeps it until the attempt has an outcome (bounded), so a restart with hundreds of
+   * sessions, or a takeover of hundreds of leases, does not open them all at once.
+   */
+  async #connectAdmitted(options: { rethrowFatal?: boolean } = {}): Promise<void> {
+    const admission = this.#opts.admission
+    if (!admission) return this.#conn.connectSafely(options)
+    const release = await admission(this.#lifetime.signal)
+    try {
+      await this.#conn.connectSafely(options)
+      // Held until the state says how the attempt ended (QR, open, backing off, stopped...).
+      await whenReached(this, () => this.#state !== 'starting' && this.#state !== 'connecting', {
+        clock: this.#clock, maxMs: ADMISSION_HOLD_MAX_MS, signal: this.#lifetime.signal,
+      })
+    } finally {
+      release()
+    }
   }
 
   /**
    * Resolves once the first connection attempt has an outcome (open, QR shown, failed and backing off,
-   * logged out, replaced, stopped, or waiting behind another instance's lease); never rejects.
+   * logged out, replaced, stopped, waiting behind another instance's lease, or a lease attempt that
+   * failed); never rejects.
    */
   settled(): Promise<SessionSettled> {
-    this.#settled ??= new Promise((resolve) => {
-      const check = () => {
-        const done = SETTLED.has(this.#state) || (this.#state === 'standby' && this.#lease?.heldElsewhere === true)
-        if (!done) return false
-        this.off('state', check)
-        this.off('leaseState', check)
-        resolve({ state: this.#state, ...(this.#fatal ? { error: this.#fatal } : {}) })
-        return true
-      }
-      if (!check()) {
-        this.on('state', check)
-        this.on('leaseState', check)
-      }
-    })
+    this.#settled ??= whenReached(this, () => {
+      const lease = this.#lease
+      return SETTLED.has(this.#state) || (this.#state === 'standby' && (lease?.heldElsewhere === true || lease?.attemptFailed === true))
+    }).then(() => ({ state: this.#state, ...(this.#fatal ? { error: this.#fatal } : {}) }))
     return this.#settled
   }
 
@@ -142,7 +156,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#conn.restarts = 0
     this.#log.info({ fencingToken }, 'session lease held: connecting')
     this.#setState('connecting')
-    await this.#conn.connectSafely()
+    await this.#connectAdmitted()
   }
 
   /** The lease can no longer be renewed (or another instance took it): close the socket before it expires. */

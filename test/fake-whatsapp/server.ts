@@ -226,6 +226,17 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         .catch(() => undefined)
       return enterPairingCode(world, connections, code, account, { ...opts, name: opts.name ?? account.name })
     },
+    /** Creates an account (its phone number, LID and fake phone) before any scan, e.g. hundreds for a benchmark. */
+    addAccount(account: { pn: string; lid: string; name?: string }): void {
+      const acc = world.account(account.pn, account.lid)
+      if (account.name) acc.name = account.name
+    },
+    /** Accounts with a paired companion that is logged in right now. */
+    loggedInAccounts(): number {
+      let n = 0
+      for (const a of world.accounts.values()) if (a.companion && a.connections.size > 0) n++
+      return n
+    },
     /** Connections waiting for a scan (a QR is showing). */
     waitingForScan(): number {
       return [...connections].filter(c => c.pairing && !c.closed).length

@@ -101,3 +101,55 @@ t.test('lease holders and lease rows go with deleted sessions', async (t) => {
   t.equal(lease.holders(), 1, 'the deleted sessions\' holders are dropped')
   t.same(await rows(), ['default'], 'and their lease rows deleted')
 })
+
+for (const mode of ['file', 'postgres'] as const) {
+  const what = mode === 'file' ? 'a restart' : 'a takeover of many leases at once'
+  t.test(`${mode} mode, ${what}: at most RESUME_CONCURRENCY sessions open their store and connect at once`, async (t) => {
+    const sessionPath = await tempDir(t)
+    const db = mode === 'postgres' ? await createMigratedDatabase(t, 'wa_admission') : undefined
+    const url = db?.url
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f']
+    for (const id of ids) await storeActive(sessionPath, url, id)
+    // Postgres: another instance held every lease and stopped; they all expire together, so this
+    // instance acquires all of them in one statement.
+    if (db) {
+      for (const id of ids) {
+        await db.sql`INSERT INTO whatsapp_session_leases (client_id, owner, fencing_token, expires_at)
+                     VALUES (${id}, 'stopped-instance:1:abcd', 1, now() + interval '1 second')`
+      }
+    }
+    // Every store open waits until the test lets it through: what is in flight is what was admitted.
+    const inFlight: Array<{ clientId: string; go: () => void }> = []
+    let opened = 0
+    let maxInFlight = 0
+    const app = await buildApp({
+      config: loadConfig({
+        NODE_ENV: 'test', SESSION_PATH: sessionPath, CLIENT_ID: 'a', RESUME_CONCURRENCY: '2', CLEANUP_INTERVAL_MS: '0', LEASE_TTL_MS: '2000',
+        WA_WS_URL: `ws://127.0.0.1:${await closedPort()}`, RECONNECT_BASE_MS: '60000', RECONNECT_MAX_MS: '60000',
+        ...(url ? { DATABASE_URL: url } : { SESSION_STORAGE: 'file' }),
+      }),
+      logger: pino({ level: 'silent' }),
+      openHandle: async (clientId, options) => {
+        await new Promise<void>((go) => {
+          inFlight.push({ clientId, go })
+          maxInFlight = Math.max(maxInFlight, inFlight.length)
+        })
+        opened++
+        return app.store.open(clientId, options)
+      },
+    })
+    t.teardown(() => app.close())
+    const order: string[] = []
+    while (opened < ids.length) {
+      t.ok(await waitFor(() => inFlight.length === Math.min(2, ids.length - opened), 10_000), `${inFlight.length} opens in flight`)
+      const next = inFlight.shift()
+      if (!next) break
+      order.push(next.clientId)
+      next.go()
+    }
+    t.equal(maxInFlight, 2, 'never more than RESUME_CONCURRENCY at once')
+    t.equal(order[0], 'a', 'the default session first')
+    t.same([...order].sort(), ids, 'every stored session opened once')
+    t.ok(await waitFor(() => app.sessions.resumeProgress().status === 'done', 10_000), 'resume done')
+  })
+}
