@@ -45,7 +45,7 @@ t.test(`restart with ${N} stored sessions: listens first, resumes in the backgro
   t.equal(active, N, `${N} linked sessions stored`)
 
   // One session's stored state is damaged in both copies (database and mirror file).
-  await db.sql`UPDATE whatsapp_sessions SET creds = '{"not": "a session"' WHERE client_id = ${CORRUPT}`
+  await db.sql`UPDATE whatsapp_session_creds SET creds = '{"not": "a session"' WHERE client_id = ${CORRUPT}`
   await writeFile(mirrorFile(sessionPath, CORRUPT), '{ damaged')
 
   const server = await spawnServer(t, {
