@@ -16,8 +16,12 @@ FROM node:20-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the only install scripts are version checks (Baileys' engine check, protobufjs).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY scripts/patches ./scripts/patches
+# --ignore-scripts: the dependencies' install scripts are only version checks (Baileys' engine check,
+# protobufjs); the one that matters, the Baileys patch (scripts/patches), is applied explicitly.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npx patch-package --patch-dir scripts/patches --error-on-fail \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # scripts/run.mjs runs the compiled scripts (npm run db:migrate / npm run pair) when tsx is absent.
 COPY scripts/run.mjs ./scripts/run.mjs

@@ -21,6 +21,8 @@ t.test('two stages on node:20-slim: build, then runtime', async (t) => {
   t.ok(build.some((l) => /^RUN npm ci\b/.test(l) && !l.includes('--omit=dev')), 'build stage installs everything')
   t.ok(build.includes('RUN npm run build'), 'build stage compiles')
   t.ok(runtime.some((l) => /^RUN npm ci .*--omit=dev/.test(l) && l.includes('--ignore-scripts')), 'runtime: production deps only')
+  t.ok(runtime.includes('COPY scripts/patches ./scripts/patches'), 'runtime gets the Baileys patch')
+  t.ok(runtime.some((l) => l.includes('npx patch-package --patch-dir scripts/patches --error-on-fail')), 'and applies it (install scripts are off)')
   t.ok(runtime.includes('COPY --from=build /app/dist ./dist'), 'runtime gets dist/')
   t.ok(runtime.includes('COPY db ./db'), 'runtime gets the SQL migrations')
   t.notOk(runtime.some((l) => /^COPY (src|test|tsconfig)/.test(l)), 'no sources in the runtime image')

@@ -1,6 +1,7 @@
-// Starts the production build the way the Dockerfile does: `npm ci --omit=dev --ignore-scripts` in a
-// clean folder with only what the image holds (package files, dist/, db/), the compiled entry point,
-// NODE_ENV=production, and reaches GET /health. Then SIGTERM must shut it down cleanly.
+// Starts the production build the way the Dockerfile does: `npm ci --omit=dev --ignore-scripts` plus the
+// Baileys patch, in a clean folder with only what the image holds (package files, dist/, db/,
+// scripts/patches), the compiled entry point, NODE_ENV=production, and reaches GET /health. Then SIGTERM
+// must shut it down cleanly.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -43,9 +44,12 @@ if (!existsSync(`${root}src/server.ts`)) {
     await cp(join(root, 'db'), join(app, 'db'), { recursive: true })
     await mkdir(join(app, 'scripts'))
     await cp(join(root, 'scripts/run.mjs'), join(app, 'scripts/run.mjs'))
+    await cp(join(root, 'scripts/patches'), join(app, 'scripts/patches'), { recursive: true })
     await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: app, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 16 << 20,
     })
+    // As the Dockerfile does: install scripts are off, the Baileys patch is applied explicitly.
+    await run('npx', ['patch-package', '--patch-dir', 'scripts/patches', '--error-on-fail'], { cwd: app, maxBuffer: 16 << 20 })
     t.notOk(existsSync(join(app, 'node_modules/typescript')), 'no dev dependency installed')
     t.notOk(existsSync(join(app, 'node_modules/tsx')), 'no tsx: scripts/run.mjs falls back to dist/')
 
