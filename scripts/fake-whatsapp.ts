@@ -29,7 +29,8 @@ console.log(`fake WhatsApp listening on ${fake.url}
 account (the fake phone): +${fake.account.pn}, demo contact: +${demo.pn} (${demo.name})
 
 Run the server against it (another terminal; the preload makes it trust the fake's test root):
-  WA_WS_URL=${fake.url} node --import tsx --import ./test/fake-whatsapp/preload.ts src/server.ts
+  FAKE_WA_MEDIA_PORT=${fake.media.port} WA_WS_URL=${fake.url} node --import tsx --import ./test/fake-whatsapp/preload.ts src/server.ts
+(FAKE_WA_MEDIA_PORT sends WhatsApp's media hosts to the fake's media server: uploads and downloads.)
 
 Drive it (JSON over HTTP on ${c}):
   curl -s ${c}/state
@@ -37,6 +38,9 @@ Drive it (JSON over HTTP on ${c}):
   curl -s -XPOST ${c}/pairing-code -H 'content-type: application/json' -d '{"code":"<the code from POST /api/whatsapp/pairing-code>"}'
   curl -s -XPOST ${c}/contacts -H 'content-type: application/json' -d '{"pn":"15550003333","lid":"300000000000003","name":"Carol"}'
   curl -s -XPOST ${c}/contacts/${demo.pn}/send -H 'content-type: application/json' -d '{"text":"hello from the fake"}'
+  curl -s -XPOST ${c}/contacts/${demo.pn}/image -H 'content-type: application/json' -d '{"caption":"a photo from the fake"}'
+  curl -s -XPOST ${c}/contacts/${demo.pn}/receipt -H 'content-type: application/json' -d '{"id":"<messageId>","type":"read"}'
+  curl -s -XPOST ${c}/contacts/${demo.pn}/retry -H 'content-type: application/json' -d '{"id":"<messageId>"}'
   curl -s ${c}/messages
   curl -s -XPOST ${c}/drop        # network drop (428)
   curl -s -XPOST ${c}/conflict    # replaced by another session (440)

@@ -1,7 +1,8 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
+import type { AgentOptions } from 'node:https'
 import Fastify, { type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -13,6 +14,7 @@ import { clientIpResolver, fastifyTrustProxy } from './http/client-ip.js'
 import { redactUrl } from './http/redact-url.js'
 import { assertStrictSchemas, buildValidator } from './http/validation.js'
 import { CLIENT_ID_MAX_LENGTH } from './lib/client-id.js'
+import type { MessageStore } from './messages/store/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
@@ -20,6 +22,7 @@ import dbPlugin from './plugins/db.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import leasePlugin from './plugins/lease.js'
+import messagesPlugin from './plugins/messages.js'
 import sessionsPlugin from './plugins/sessions.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
@@ -41,6 +44,10 @@ export interface AppOptions {
   startDefaultSession?: boolean
   /** How a session opens its stored state (the lease integration); default store.open(clientId). */
   openHandle?: (clientId: string, options: OpenOptions) => Promise<AuthStateHandle>
+  /** TLS options of the media URL fetcher (tests trust a local certificate through it). */
+  mediaAgentOptions?: AgentOptions
+  /** Wraps the message store (the send benchmark measures with it switched off). */
+  wrapMessageStore?: (store: MessageStore) => MessageStore
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -119,6 +126,12 @@ export const appPlugin = fp<AppOptions>(
       startDefault: options.startDefaultSession ?? true,
     })
     await app.register(cleanupPlugin, { config })
+    await app.register(messagesPlugin, {
+      config,
+      logger: options.logger,
+      mediaAgentOptions: options.mediaAgentOptions,
+      wrapStore: options.wrapMessageStore,
+    })
 
     await app.register(opsRoutes)
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })

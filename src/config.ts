@@ -82,6 +82,17 @@ export const EnvSchema = Type.Object({
   MAX_SESSIONS: Int(1, 100_000, 250, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
   RESUME_CONCURRENCY: Int(1, 1000, 8, 'sessions that open their store and connect at once (resume after a restart, a takeover of many leases)'),
   FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
+  MEDIA_MAX_BYTES: Int(1024, 2_147_483_647, 16_777_216, 'largest media file accepted by POST /send (URL, base64 or upload)'),
+  MEDIA_FETCH_TIMEOUT_MS: Int(100, 600_000, 30_000, 'time the server gives a media URL to answer and deliver the whole file'),
+  MEDIA_FETCH_MAX_REDIRECTS: Int(0, 10, 3, 'redirects followed when fetching a media URL'),
+  MEDIA_URL_ALLOWED_NETWORKS: Type.Optional(
+    Type.String({ minLength: 1, description: 'comma-separated IPs or CIDR ranges a media URL may resolve to although private, loopback or link-local (default: none)' }),
+  ),
+  SEND_BODY_MAX_BYTES: Int(262_144, 2_147_483_647, 262_144, 'largest JSON body POST /send accepts (base64 media travel in it; held in memory): 256 KiB like every route unless raised'),
+  SEND_ACK_TIMEOUT_MS: Int(1000, 600_000, 20_000, 'time POST /send waits for WhatsApp\'s server to acknowledge a message before answering 504'),
+  MESSAGE_RETENTION_DAYS: Int(1, 3650, 7, 'days sent and received messages are kept (retry receipts, replies, status, media download)'),
+  MESSAGE_QUEUE_INTERVAL_MS: Int(0, 3_600_000, 1_000, 'minimum time between two queued messages of one session'),
+  MESSAGE_QUEUE_JITTER_MS: Int(0, 3_600_000, 1_000, 'random extra delay (0 to this) added to each queued message\'s interval'),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -122,6 +133,19 @@ export interface AppConfig {
   maxSessions: number
   /** Stored sessions started at once in the background after a restart. */
   resumeConcurrency: number
+  /** Sending and the message store (see docs/messages.md). */
+  messages: {
+    mediaMaxBytes: number
+    /** Largest JSON body of POST /send (base64 media). */
+    sendBodyMaxBytes: number
+    fetchTimeoutMs: number
+    fetchMaxRedirects: number
+    /** IPs/CIDR ranges a media URL may resolve to although not public. */
+    allowedNetworks: string[]
+    ackTimeoutMs: number
+    retentionDays: number
+    queue: { intervalMs: number; jitterMs: number }
+  }
   /** Automatic cleanup (0 = off): period, and age after which unlinked/logged-out sessions go (0 = never). */
   cleanup: { intervalMs: number; inactiveAfterDays: number }
   /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
@@ -219,6 +243,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (trustProxy === null) problems.push(TRUST_PROXY_RULE)
   if (ok('CLEANUP_INTERVAL_MS') && e.CLEANUP_INTERVAL_MS > 0 && e.CLEANUP_INTERVAL_MS < 1000) problems.push('CLEANUP_INTERVAL_MS must be 0 (off) or at least 1000')
   if (ok('RECONNECT_MAX_MS') && ok('RECONNECT_BASE_MS') && e.RECONNECT_MAX_MS < e.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS must be at least RECONNECT_BASE_MS')
+  const allowedNetworks = (e.MEDIA_URL_ALLOWED_NETWORKS ?? '').split(',').map((a) => a.trim()).filter(Boolean)
+  if (ok('MEDIA_URL_ALLOWED_NETWORKS') && !allowedNetworks.every(isAddressOrRange)) {
+    problems.push('MEDIA_URL_ALLOWED_NETWORKS must be comma-separated IPs or CIDR ranges (e.g. 10.0.0.0/8,192.168.1.20)')
+  }
   if (problems.length > 0 || trustProxy === null) throw new ConfigError(problems)
 
   const storage =
@@ -255,6 +283,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },
     qrTimeoutMs: e.QR_TIMEOUT_MS,
     cleanup: { intervalMs: e.CLEANUP_INTERVAL_MS, inactiveAfterDays: e.CLEANUP_INACTIVE_AFTER_DAYS },
+    messages: {
+      mediaMaxBytes: e.MEDIA_MAX_BYTES,
+      sendBodyMaxBytes: e.SEND_BODY_MAX_BYTES,
+      fetchTimeoutMs: e.MEDIA_FETCH_TIMEOUT_MS,
+      fetchMaxRedirects: e.MEDIA_FETCH_MAX_REDIRECTS,
+      allowedNetworks,
+      ackTimeoutMs: e.SEND_ACK_TIMEOUT_MS,
+      retentionDays: e.MESSAGE_RETENTION_DAYS,
+      queue: { intervalMs: e.MESSAGE_QUEUE_INTERVAL_MS, jitterMs: e.MESSAGE_QUEUE_JITTER_MS },
+    },
     maxSessions: e.MAX_SESSIONS,
     resumeConcurrency: e.RESUME_CONCURRENCY,
     lease: {

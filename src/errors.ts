@@ -6,6 +6,7 @@
 import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { CLIENT_ID_MAX_LENGTH, InvalidClientIdError } from './lib/client-id.js'
 import { StoreUnavailableError } from './lib/store-errors.js'
+import { MessageError } from './messages/errors.js'
 import { SessionError } from './whatsapp/errors.js'
 
 export const errorCatalogue = {
@@ -28,6 +29,19 @@ export const errorCatalogue = {
     status: 400,
     message: 'This kind of recipient is not supported: send to a phone number, a user (...@s.whatsapp.net or ...@lid) or a group (...@g.us).',
   },
+  INVALID_BASE64: { status: 400, message: 'media.base64 is not valid base64 (standard or URL-safe alphabet, optional padding, no data: prefix); encode the file again.' },
+  MEDIA_URL_REFUSED: {
+    status: 400,
+    message: 'The media URL is refused: it must be https:// and resolve to a public address (private, loopback and link-local addresses are refused unless MEDIA_URL_ALLOWED_NETWORKS lists them).',
+  },
+  INVALID_MULTIPART: {
+    status: 400,
+    message: 'The multipart form is not usable: send the text fields first, then exactly one file part named in media (default "file").',
+  },
+  QUEUE_NOT_SUPPORTED: {
+    status: 400,
+    message: 'queue: true works with JSON requests (media by url or base64), not with a multipart upload; send the file by URL or base64, or without queue.',
+  },
   UNAUTHORIZED: {
     status: 401,
     message: 'Missing or wrong API key: send it as "Authorization: Bearer <API_KEY>" or "x-api-key: <API_KEY>".',
@@ -38,6 +52,11 @@ export const errorCatalogue = {
     status: 404,
     message: 'No session with this clientId runs here; create it with POST /api/whatsapp/sessions or omit clientId for the default session.',
   },
+  MESSAGE_NOT_FOUND: {
+    status: 404,
+    message: 'No message with this id is stored for this session (messages are kept MESSAGE_RETENTION_DAYS); check the id and clientId.',
+  },
+  MESSAGE_HAS_NO_MEDIA: { status: 404, message: 'This message carries no downloadable media (image, video, audio, document or sticker).' },
   STORED_SESSION_NOT_FOUND: { status: 404, message: 'No session with this clientId is running or stored.' },
   REQUEST_TIMEOUT: {
     status: 408,
@@ -65,12 +84,41 @@ export const errorCatalogue = {
     status: 409,
     message: 'Another instance holds this session (see lease in GET /api/whatsapp/status); call that instance, or stop it and this one takes over.',
   },
-  PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than the server accepts (256 KiB); send a smaller request.' },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed; wait for its answer, then retry with the same key to read it.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'The body is larger than the server accepts (256 KiB; POST /send: SEND_BODY_MAX_BYTES); send a smaller request, and large media by URL or multipart upload.',
+  },
+  MEDIA_TOO_LARGE: { status: 413, message: 'The media is larger than MEDIA_MAX_BYTES; send a smaller file.' },
   URL_TOO_LONG: {
     status: 414,
     message: `A path segment is longer than the server accepts (a clientId has at most ${CLIENT_ID_MAX_LENGTH} characters); shorten it.`,
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON with "Content-Type: application/json".' },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    message: 'This Idempotency-Key was used with a different request body; use a new key for a different message.',
+  },
+  MEDIA_TYPE_MISMATCH: {
+    status: 422,
+    message: 'The media content does not match the message type (checked on the bytes, see details); send a file of an accepted type.',
+  },
+  MEDIA_FETCH_FAILED: {
+    status: 422,
+    message: 'The media URL could not be fetched (see details.reason: status, timeout, too many redirects); check that the URL serves the file.',
+  },
+  QUOTED_MESSAGE_NOT_FOUND: {
+    status: 422,
+    message: 'quotedMessageId names no message stored for this session (sent or received in the last MESSAGE_RETENTION_DAYS); check the id.',
+  },
+  TARGET_MESSAGE_NOT_FOUND: {
+    status: 422,
+    message: 'messageId names no message stored for this session (sent or received in the last MESSAGE_RETENTION_DAYS); check the id.',
+  },
+  NOT_OWN_MESSAGE: { status: 422, message: 'Only messages this account sent can be edited or deleted; messageId names a received message.' },
   QR_NOT_READY: {
     status: 425,
     message: 'No QR code yet: the session is still connecting to WhatsApp. Retry after the number of seconds in Retry-After.',
@@ -85,12 +133,20 @@ export const errorCatalogue = {
     status: 502,
     message: 'WhatsApp did not accept the request; check the recipient and the session status, then retry.',
   },
+  MEDIA_DOWNLOAD_FAILED: {
+    status: 502,
+    message: 'WhatsApp\'s media server did not return the file (it may have expired); retry later or ask the sender to send it again.',
+  },
   STORE_UNAVAILABLE: { status: 503, message: 'Session storage is unavailable; check the database and the session folder.' },
   SESSION_LIMIT_REACHED: {
     status: 503,
     message: 'This server already runs MAX_SESSIONS sessions; delete one, raise MAX_SESSIONS (memory permitting) or run another instance.',
   },
   NOT_READY: { status: 503, message: 'The server is not ready: session storage is unreachable.' },
+  SEND_NOT_ACKNOWLEDGED: {
+    status: 504,
+    message: 'The message was handed to WhatsApp but its server did not acknowledge it in time (SEND_ACK_TIMEOUT_MS); check GET /api/whatsapp/messages/:id before sending again.',
+  },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>
 
@@ -146,7 +202,7 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
 /** The catalogue error for anything thrown while answering a request. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
-  if (err instanceof SessionError) {
+  if (err instanceof SessionError || err instanceof MessageError) {
     // The catalogue sentence says how to fix it; the session's own sentence says what exactly was wrong.
     const extra = typeof err.details === 'object' && err.details !== null ? err.details : {}
     return new ApiError(err.code, { details: { reason: err.message, ...extra }, cause: err })
@@ -184,8 +240,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
 /** Readable one-liners from Ajv errors: "body.text is required", "body.client_id is not an accepted field". */
 export function validationError(errors: ReadonlyArray<{ instancePath: string; message?: string; params: unknown }>, part: string): ApiError {
   const details = errors.map((v) => {
-    const params = (v.params ?? {}) as { missingProperty?: string; additionalProperty?: string }
+    const params = (v.params ?? {}) as { missingProperty?: string; additionalProperty?: string; tag?: string; tagValue?: unknown }
     const path = `${part}${v.instancePath.replace(/\//g, '.')}`
+    // A discriminated body (POST /send): the tag names no variant.
+    if (params.tag !== undefined) {
+      return { field: `${path}.${params.tag}`, problem: params.tagValue === undefined ? 'is required' : 'is not one of the accepted values (see /docs)' }
+    }
     if (params.missingProperty !== undefined) return { field: `${path}.${params.missingProperty}`, problem: 'is required' }
     if (params.additionalProperty !== undefined) return { field: `${path}.${params.additionalProperty}`, problem: 'is not an accepted field' }
     return { field: path, problem: v.message ?? 'is invalid' }

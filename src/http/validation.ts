@@ -13,7 +13,8 @@ import type { FastifySchema, FastifyServerOptions, RouteOptions } from 'fastify'
 type SchemaController = NonNullable<FastifyServerOptions['schemaController']>
 type ValidatorFactory = NonNullable<NonNullable<SchemaController['compilersFactory']>['buildValidator']>
 
-const STRICT = { removeAdditional: false, useDefaults: true, allErrors: false } as const
+// discriminator: a body with variants (POST /send) is checked against the one its tag names.
+const STRICT = { removeAdditional: false, useDefaults: true, allErrors: false, discriminator: true } as const
 
 /** Fastify's compilersFactory.buildValidator: a JSON-body Ajv without coercion, a text Ajv for the rest. */
 export const buildValidator: ValidatorFactory = (externalSchemas, options) => {
@@ -24,6 +25,13 @@ export const buildValidator: ValidatorFactory = (externalSchemas, options) => {
 }
 
 const PARTS = ['params', 'querystring', 'body'] as const
+
+interface ObjectSchema {
+  type?: unknown
+  additionalProperties?: unknown
+  oneOf?: ObjectSchema[]
+  anyOf?: ObjectSchema[]
+}
 
 /**
  * onRoute guard: every documented route declares its query string (NoQuery when it takes none), and
@@ -36,9 +44,13 @@ export function assertStrictSchemas(route: RouteOptions): void {
   const where = `${String(route.method)} ${route.url}`
   if (schema.querystring === undefined) throw new Error(`${where}: declare a querystring schema (NoQuery when it takes none)`)
   for (const part of PARTS) {
-    const s = schema[part] as { type?: unknown; additionalProperties?: unknown } | undefined
-    if (s !== undefined && s.type === 'object' && s.additionalProperties !== false) {
-      throw new Error(`${where}: the ${part} schema must set additionalProperties: false`)
+    const s = schema[part] as ObjectSchema | undefined
+    // A body with variants (oneOf/anyOf) is strict when every variant is.
+    const variants = s?.oneOf ?? s?.anyOf ?? (s === undefined ? [] : [s])
+    for (const v of variants) {
+      if (v.type === 'object' && v.additionalProperties !== false) {
+        throw new Error(`${where}: the ${part} schema must set additionalProperties: false`)
+      }
     }
   }
 }

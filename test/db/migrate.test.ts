@@ -6,6 +6,9 @@ import { ADMIN_URL, createTestDatabase } from '../helpers/db.js'
 import { checkSchema, createSql, migrate, pendingMigrations, readMigrations, SchemaNotCurrentError } from '../../src/db/index.js'
 
 const TABLES = [
+  'whatsapp_messages',
+  'whatsapp_idempotency_keys',
+  'whatsapp_message_queue',
   'whatsapp_sessions',
   'whatsapp_session_keys',
   'whatsapp_session_leases',

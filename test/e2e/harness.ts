@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import pino from 'pino'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import type { Sql } from '../../src/db/index.js'
 import { createSessionStore } from '../../src/keystore/index.js'
@@ -89,6 +89,8 @@ export interface StartAppOptions {
   sessionPath: string
   databaseUrl?: string
   env?: Record<string, string>
+  /** TLS options of the media URL fetcher (the messages tests trust their local file server). */
+  mediaAgentOptions?: AppOptions['mediaAgentOptions']
   /** Keystore tuning (Postgres mode): faster outage probes for the outage test. */
   database?: SessionStoreOptions['database']
 }
@@ -117,7 +119,7 @@ export async function startApp(t: Teardown, o: StartAppOptions): Promise<Running
   const createStore = o.database
     ? (options: SessionStoreOptions) => createSessionStore({ ...options, sql: undefined, database: o.database })
     : undefined
-  const app = await buildApp({ config, logger, ...(createStore ? { createStore } : {}) })
+  const app = await buildApp({ config, logger, ...(createStore ? { createStore } : {}), ...(o.mediaAgentOptions ? { mediaAgentOptions: o.mediaAgentOptions } : {}) })
   let closing: Promise<void> | null = null
   const close = () => (closing ??= Promise.resolve(app.close()).then(() => undefined))
   t.teardown(close)

@@ -2,6 +2,7 @@
 // (scripts/fake-whatsapp.ts, e2e tests that spawn it). Mirrors the in-process API.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FakeWhatsApp } from './server.js'
+import { png } from '../helpers/media-fixtures.js'
 
 const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
   const chunks: Buffer[] = []
@@ -33,6 +34,9 @@ class HttpError extends Error {
  * POST /pairing-code          { code, pn? }                     -> { jid, lid, deviceId }
  * POST /contacts               { pn, lid, name? }                -> { jid, lid }
  * POST /contacts/:pn/send      { text, to? }                     -> { id, type }
+ * POST /contacts/:pn/image     { caption? }                      -> { id, type }   (a PNG, hosted on the media server)
+ * POST /contacts/:pn/receipt   { id, type: read|played }         -> {}
+ * POST /contacts/:pn/retry     { id }                            -> {}             (a retry receipt)
  * GET  /messages               -> received() (decrypted messages the contacts got)
  * POST /drop                   { pn? }                           -> { dropped }
  * POST /conflict               { pn? }                           -> { kicked }
@@ -48,7 +52,7 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
   const sendMatch = /^POST \/contacts\/([^/]+)\/send$/.exec(route)
   try {
     if (route === 'GET /') {
-      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'GET /messages', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
+      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'POST /contacts/:pn/image', 'POST /contacts/:pn/receipt', 'POST /contacts/:pn/retry', 'GET /messages', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
     }
     if (route === 'GET /state') {
       return send(200, {
@@ -75,6 +79,21 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
     }
     if (sendMatch) {
       return send(200, await fake.contactSend(decodeURIComponent(sendMatch[1] ?? ''), str(body, 'text') ?? '', { to: str(body, 'to', false) }))
+    }
+    const contactAction = /^POST \/contacts\/([^/]+)\/(image|receipt|retry)$/.exec(route)
+    if (contactAction) {
+      const pn = decodeURIComponent(contactAction[1] ?? '')
+      if (contactAction[2] === 'image') {
+        const hosted = await fake.hostMedia(png(32, 32), 'image')
+        return send(200, await fake.contactSendMessage(pn, { imageMessage: { ...hosted, mimetype: 'image/png', caption: str(body, 'caption', false) } }))
+      }
+      if (contactAction[2] === 'receipt') {
+        const type = str(body, 'type') === 'played' ? 'played' : 'read'
+        fake.contactReceipt(pn, str(body, 'id') ?? '', type)
+        return send(200, {})
+      }
+      fake.contactRetry(pn, str(body, 'id') ?? '')
+      return send(200, {})
     }
     if (route === 'POST /drop') return send(200, { dropped: fake.dropConnection(str(body, 'pn', false)) })
     if (route === 'POST /conflict') return send(200, { kicked: fake.kickConflict(str(body, 'pn', false)) })

@@ -41,14 +41,16 @@ export const handleClientMessage = async (world: World, conn: FakeConnection, no
       const message = await device.decrypt(addr, type, enc.content)
       if (isPhone) {
         const inner = message.deviceSentMessage
-        world.deviceSent.push({ from, to: inner?.destinationJid ?? to, text: textOf(inner?.message), type, id })
+        world.deviceSent.push({ from, to: inner?.destinationJid ?? to, text: textOf(inner?.message), type, id, message: inner?.message ?? undefined })
       } else if (contact) {
-        world.received.push({ from, to: `${contact.pn}@s.whatsapp.net`, text: textOf(message), type, id })
+        world.received.push({ from, to: `${contact.pn}@s.whatsapp.net`, text: textOf(message), type, id, message })
       }
     } catch (err) {
       world.decryptErrors.push({ id, to: jid, error: err instanceof Error ? err.message : String(err) })
     }
   }
+  if (world.messageAcks === 'error') conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now(), error: '479' } })
+  if (world.messageAcks !== 'ack') return world.changed()
   conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } })
   // The recipient's phone confirms delivery a moment later.
   setTimeout(() => conn.send({ tag: 'receipt', attrs: { from: to, id, t: now() } }), 5).unref()

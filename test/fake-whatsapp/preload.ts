@@ -7,3 +7,10 @@ import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import { FIXTURE_ROOT_PUBLIC_KEY } from './certs.js'
 
 WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(FIXTURE_ROOT_PUBLIC_KEY)
+
+// FAKE_WA_MEDIA_PORT: also send WhatsApp's media hosts to the fake's media server (uploads, downloads).
+const mediaPort = Number(process.env.FAKE_WA_MEDIA_PORT)
+if (Number.isInteger(mediaPort) && mediaPort > 0) {
+  const { routeWhatsAppMediaTo } = await import('./media-redirect.js')
+  routeWhatsAppMediaTo(mediaPort)
+}

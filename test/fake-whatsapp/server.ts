@@ -4,10 +4,12 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { Curve, getBinaryNodeChild, type BinaryNode } from '@whiskeysockets/baileys'
+import { Curve, getBinaryNodeChild, type BinaryNode, type MediaType, type proto } from '@whiskeysockets/baileys'
 import { FIXTURE_ROOT_SEED, makeCertChain, rootKeyFromSeed } from './certs.js'
 import { FakeConnection, type ConnectionHandlers } from './connection.js'
-import { routeIq } from './iq-router.js'
+import { iqKey, routeIq } from './iq-router.js'
+import { encryptAndHost, mediaConnNodes, startFakeMedia, type FakeMedia } from './media.js'
+import { deliverMessageFromContact, retryReceiptNode } from './receipts.js'
 import { deliverFromContact, handleClientMessage, newMessageId, type SentByContact } from './messages.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
 import { handleControlRequest } from './http-control.js'
@@ -51,6 +53,9 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     options.onError?.(err)
   }
   const t = () => String(Math.floor(Date.now() / 1000))
+  const media = await startFakeMedia()
+  /** While set, logins wait here (the client stays "connecting"). */
+  let heldLogins: Array<() => void> | null = null
 
   const login = (conn: FakeConnection, { clientStatic, payload }: HandshakeResult): void => {
     const user = String(payload.username)
@@ -106,6 +111,10 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
           conn.account.companion = undefined
           world.changed()
         }
+        if (iqKey(node) === 'w:m/set/media_conn') {
+          conn.send({ tag: 'iq', attrs: { from: 's.whatsapp.net', type: 'result', id: node.attrs.id ?? '' }, content: mediaConnNodes() })
+          return
+        }
         const key = routeIq(world, conn, node)
         if (key === 'encrypt/get/digest') await afterLogin(conn)
         return
@@ -138,7 +147,8 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       world.handshakes++
       const pairingData = result.payload.devicePairingData
       if (result.payload.username !== undefined && result.payload.username !== null && Number(result.payload.username) > 0) {
-        login(conn, result)
+        if (heldLogins) heldLogins.push(() => { if (!conn.closed) login(conn, result) })
+        else login(conn, result)
       } else if (pairingData?.eIdent) {
         startPairing(conn, Buffer.from(pairingData.eIdent))
         world.changed()
@@ -273,6 +283,30 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       if (!conn) throw new Error(`account ${account.pn} has no live connection`)
       conn.send({ tag: 'receipt', attrs: { from: `${userOf(pn)}@s.whatsapp.net`, id, t: String(Math.floor(Date.now() / 1000)), type } })
     },
+    /** WhatsApp's media servers (uploads, downloads): route *.whatsapp.net here (media-redirect.ts). */
+    media: media as FakeMedia,
+    /** The contact sends any message (location, a media message made with mediaMessage()...). */
+    async contactSendMessage(pn: string, message: proto.IMessage, opts: { to?: string } = {}): Promise<SentByContact> {
+      const contact = world.contacts.get(userOf(pn))
+      if (!contact) throw new Error(`unknown contact ${pn}`)
+      const account = accountOf(opts.to)
+      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
+      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
+      const id = newMessageId()
+      return { id, type: await deliverMessageFromContact(world, conn, account, contact, message, id) }
+    },
+    /** Encrypts and hosts a file as a sender's phone does; returns the fields of its media message. */
+    hostMedia(bytes: Buffer, type: MediaType) {
+      return encryptAndHost(media, bytes, type)
+    },
+    /** The contact could not decrypt message `id` and asks the companion to send it again. */
+    contactRetry(pn: string, id: string, opts: { to?: string; count?: number } = {}): void {
+      const contact = world.contacts.get(userOf(pn))
+      if (!contact) throw new Error(`unknown contact ${pn}`)
+      const conn = [...accountOf(opts.to).connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
+      if (!conn) throw new Error('no live connection')
+      conn.send(retryReceiptNode(contact, id, opts.count))
+    },
     /** Messages the fake contacts received from companions, decrypted. */
     received(): ReceivedMessage[] {
       return [...world.received]
@@ -317,6 +351,19 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         world.on('change', check)
         check()
       })
+    },
+    /** How the server answers the companion's messages from now on: ack (default), error (479), none. */
+    setMessageAcks(mode: 'ack' | 'error' | 'none'): void {
+      world.messageAcks = mode
+    },
+    /** Logins wait (the client stays connecting) until the returned function lets them through. */
+    holdLogins(): () => void {
+      heldLogins ??= []
+      return () => {
+        const waiting = heldLogins ?? []
+        heldLogins = null
+        for (const go of waiting) go()
+      }
     },
     /** Closes the websocket abruptly (no stream error): Baileys sees 428 connectionClosed. */
     dropConnection(pn?: string): number {
@@ -373,6 +420,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       return () => world.off('change', listener)
     },
     async close(): Promise<void> {
+      await media.close()
       for (const c of connections) c.terminate()
       for (const ws of wss.clients) ws.terminate()
       await new Promise<void>(resolve => wss.close(() => resolve()))

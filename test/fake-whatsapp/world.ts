@@ -1,7 +1,7 @@
 // The fake's state: accounts (each with its fake phone and at most one paired companion),
 // contacts, and what it received. Shared by the connection handlers and the control API.
 import { EventEmitter } from 'node:events'
-import { Curve, jidDecode } from '@whiskeysockets/baileys'
+import { Curve, jidDecode, type proto } from '@whiskeysockets/baileys'
 import type { KeyPair } from './certs.js'
 import { FakeDevice, type PublicBundle } from './signal.js'
 
@@ -59,6 +59,8 @@ export interface ReceivedMessage {
   text: string
   type: 'pkmsg' | 'msg'
   id: string
+  /** The whole decrypted message (media, reactions, edits...). */
+  message?: proto.IMessage
 }
 
 export interface Receipt {
@@ -98,6 +100,8 @@ export class World extends EventEmitter {
   /** Every stanza tag+xmlns a client sent that the fake had no specific handler for. */
   readonly unhandled: string[] = []
   handshakes = 0
+  /** How the server answers a companion's message: ack it (default), refuse it (error 479), or stay silent. */
+  messageAcks: 'ack' | 'error' | 'none' = 'ack'
 
   constructor(readonly options: WorldOptions) {
     super()

@@ -59,6 +59,9 @@ t.test('OpenAPI document lists every route with tags; /docs renders', async (t) 
   const keys = routes.map((r) => r.key).sort()
   t.same(keys, [
     'DELETE /api/whatsapp/sessions/{clientId}',
+    'GET /api/whatsapp/contacts/check',
+    'GET /api/whatsapp/messages/{messageId}',
+    'GET /api/whatsapp/messages/{messageId}/media',
     'GET /api/whatsapp/qr',
     'GET /api/whatsapp/session-info',
     'GET /api/whatsapp/sessions',

@@ -13,6 +13,9 @@ interface Schema {
   example?: unknown
   enum?: unknown[]
   minimum?: number
+  default?: unknown
+  /** A body with variants (POST /send): each variant is checked as a body of its own. */
+  oneOf?: Schema[]
 }
 interface Operation {
   parameters?: { in: string; name: string; required?: boolean; schema: Schema }[]
@@ -22,6 +25,7 @@ interface Route {
   method: string
   url: string
   query: string[]
+  requiredQuery: string[]
   body: Schema | null
 }
 
@@ -30,12 +34,19 @@ const env = { RATE_LIMIT_MAX: '100000', SEND_RATE_LIMIT_MAX: '100000' }
 async function routesOf(app: App): Promise<Route[]> {
   const doc = (await app.inject('/docs/json')).json() as { paths: Record<string, Record<string, Operation>> }
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, op]) => ({
-      method: method.toUpperCase(),
-      url: path.replace(/\{(\w+)\}/g, 'some-$1'),
-      query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
-      body: op.requestBody?.content['application/json']?.schema ?? null,
-    })),
+    Object.entries(ops).flatMap(([method, op]) => {
+      const body = op.requestBody?.content['application/json']?.schema ?? null
+      return (body?.oneOf ?? [body]).map((variant) => ({
+        method: method.toUpperCase(),
+        url: path.replace(/\{(\w+)\}/g, 'some-$1'),
+        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        // Required query parameters get a valid value, so each case is wrong in one way only.
+        requiredQuery: (op.parameters ?? [])
+          .filter((p) => p.in === 'query' && p.required)
+          .map((p) => `${p.name}=${encodeURIComponent(String(validValue(p.schema)))}`),
+        body: variant,
+      }))
+    }),
   )
 }
 
@@ -45,6 +56,7 @@ function validValue(schema: Schema): unknown {
   if (schema.enum) return schema.enum[0]
   if (schema.type === 'integer' || schema.type === 'number') return schema.minimum ?? 1
   if (schema.type === 'boolean') return true
+  if (schema.type === 'object') return validBody(schema)
   return 'x'
 }
 
@@ -79,10 +91,12 @@ t.test('every route x (unknown query key, unknown field, wrong type, null, missi
   for (const route of routes) {
     const base = { method: route.method, url: route.url }
     const body = route.body ? validBody(route.body) : undefined
-    await expect400(t, app, { ...base, url: `${route.url}?unknownKey=1`, payload: body }, 'querystring.unknownKey')
+    const query = (...extra: string[]) => `${route.url}?${[...route.requiredQuery, ...extra].join('&')}`
+    await expect400(t, app, { ...base, url: query('unknownKey=1'), payload: body }, 'querystring.unknownKey')
     for (const name of route.query) {
       // A key given twice is an array, never silently its first or last value.
-      await expect400(t, app, { ...base, url: `${route.url}?${name}=a&${name}=b`, payload: body }, `querystring.${name}`)
+      const others = route.requiredQuery.filter((q) => !q.startsWith(`${name}=`))
+      await expect400(t, app, { ...base, url: `${route.url}?${[...others, `${name}=a`, `${name}=b`].join('&')}`, payload: body }, `querystring.${name}`)
     }
     if (!route.body || !body) continue
     await expect400(t, app, { ...base, payload: { ...body, unknownField: 'x' } }, 'body.unknownField')
@@ -90,6 +104,8 @@ t.test('every route x (unknown query key, unknown field, wrong type, null, missi
       for (const wrong of [...wrongValues(schema), null]) await expect400(t, app, { ...base, payload: { ...body, [name]: wrong } }, `body.${name}`)
     }
     for (const name of route.body.required ?? []) {
+      // A field with a documented default may be left out (POST /send: type defaults to text).
+      if (route.body.properties?.[name]?.default !== undefined) continue
       const { [name]: _omitted, ...rest } = body
       await expect400(t, app, { ...base, payload: rest }, `body.${name}`)
     }

@@ -1,0 +1,15 @@
+// Errors of the messages feature, with codes from the one catalogue (src/errors.ts), so the API maps
+// them without this code knowing about HTTP.
+import type { ErrorCode } from '../errors.js'
+
+export class MessageError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'MessageError'
+  }
+}

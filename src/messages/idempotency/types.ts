@@ -1,0 +1,58 @@
+// Idempotency keys: the same key (per API key and session) within 24 h gives the first answer and
+// sends nothing; while the first request runs, 409; with a different body, 422. The contract both
+// stores (postgres.ts, file.ts) implement; the scope is a hash, the key itself is never stored.
+import { createHash } from 'node:crypto'
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000
+/**
+ * How long a claim lasts: a request still "in flight" after this was cut short (the instance died);
+ * a retry then takes over and sends with the same message id, which WhatsApp delivers once.
+ */
+export const IDEMPOTENCY_LOCK_MS = 5 * 60_000
+
+export interface Answer {
+  status: number
+  body: unknown
+}
+
+export type Claim =
+  | { kind: 'new'; messageId: string }
+  /** The earlier claim expired unfinished: carry on with its message id. */
+  | { kind: 'takeover'; messageId: string }
+  | { kind: 'replay'; answer: Answer }
+  | { kind: 'in_flight' }
+  | { kind: 'mismatch' }
+
+export interface IdempotencyStore {
+  /** Claims the scope for this request, or says why not. messageId is used only for a new claim. */
+  claim(scope: string, clientId: string, fingerprint: string, messageId: string): Promise<Claim>
+  /** Records the answer: later requests with the key get it. */
+  complete(scope: string, answer: Answer): Promise<void>
+  /** Nothing was sent: forget the claim, so a retry with the key runs again. */
+  release(scope: string): Promise<void>
+  /** Removes keys past their 24 h; returns how many. */
+  purge(now: Date): Promise<number>
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
+
+/** The stored scope: API key, session and key, hashed together. */
+export function idempotencyScope(apiKeyId: string | null, clientId: string, key: string): string {
+  return sha256(JSON.stringify([apiKeyId ?? '', clientId, key]))
+}
+
+/** A fingerprint of the request: the validated body with keys sorted, plus the uploaded file's hash. */
+export function requestFingerprint(body: unknown, uploadSha256?: string): string {
+  return sha256(JSON.stringify([canonical(body), uploadSha256 ?? null]))
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
+  }
+  return value
+}
+
+/** Visible ASCII, 1-255 characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/

@@ -1,0 +1,115 @@
+// The stored status of messages, from what the sessions observe: status updates (server ack,
+// delivered, read, played, refused), the status Baileys merges into the messages.upsert of a sent
+// message while it buffers events, and per-recipient receipts in groups. Received messages are
+// stored here too, before their receipt (so a reply, a reaction or a media download can find them).
+import { proto, type MessageUserReceiptUpdate, type WAMessage, type WAMessageUpdate } from '@whiskeysockets/baileys'
+import type { Logger } from 'pino'
+import type { SessionObserver } from '../whatsapp/observers.js'
+import type { Inflight } from './inflight.js'
+import { Status, type MessageStore, type StatusUpdate } from './store/types.js'
+
+/** Stubs and protocol-only messages (key distribution, history notices) are not worth keeping. */
+function worthKeeping(message: WAMessage): boolean {
+  const content = message.message
+  if (!content || !message.key.id) return false
+  return Object.keys(content).some((k) => k !== 'senderKeyDistributionMessage' && k !== 'messageContextInfo' && k !== 'protocolMessage')
+}
+
+function receiptStatus(r: proto.IUserReceipt): number | null {
+  if (r.playedTimestamp) return Status.PLAYED
+  if (r.readTimestamp) return Status.READ
+  if (r.receiptTimestamp) return Status.DELIVERY_ACK
+  return null
+}
+
+export function createStatusTracker({ store, inflight, log }: { store: MessageStore; inflight: Inflight; log: Logger }) {
+  const pending = new Set<Promise<void>>()
+  /** Updates of one turn of the event loop, per session: written in one statement. */
+  const batches = new Map<string, StatusUpdate[]>()
+
+  function flush(clientId: string): void {
+    const updates = batches.get(clientId) ?? []
+    batches.delete(clientId)
+    const work = (async () => {
+      await Promise.all(updates.map((u) => inflight.settled(clientId, u.id)))
+      await store.updateStatus(clientId, updates)
+    })().catch((err: unknown) => log.warn({ err, clientId }, 'could not store a message status'))
+    pending.add(work)
+    void work.finally(() => pending.delete(work))
+  }
+
+  function apply(clientId: string, updates: StatusUpdate[]): void {
+    if (updates.length === 0) return
+    const batch = batches.get(clientId)
+    if (batch) {
+      batch.push(...updates)
+      return
+    }
+    batches.set(clientId, [...updates])
+    const scheduled = new Promise<void>((resolve) => setImmediate(() => {
+      flush(clientId)
+      resolve()
+    }))
+    pending.add(scheduled)
+    void scheduled.finally(() => pending.delete(scheduled))
+  }
+
+  const observer: SessionObserver = {
+    async beforeReceipt(clientId, message) {
+      if (!worthKeeping(message)) return
+      // A throw nacks the message: WhatsApp offers it again rather than losing it.
+      await store.save(clientId, message, { status: message.status ?? Status.DELIVERY_ACK, at: new Date() })
+    },
+    onMessages(clientId, { messages }) {
+      const at = new Date()
+      const updates: StatusUpdate[] = []
+      for (const m of messages) {
+        if (!m.key.fromMe || !m.key.id) continue
+        if (typeof m.status === 'number' && m.status >= Status.SERVER_ACK) updates.push({ id: m.key.id, status: m.status, at })
+        // Group receipts Baileys merged into the upsert while it buffered events.
+        for (const r of m.userReceipt ?? []) {
+          const status = receiptStatus(r)
+          if (status !== null) updates.push({ id: m.key.id, status, at })
+        }
+      }
+      apply(clientId, updates)
+    },
+    onMessageUpdates(clientId, updates: WAMessageUpdate[]) {
+      const at = new Date()
+      apply(clientId, updates
+        .filter((u) => u.key.fromMe && u.key.id && typeof u.update.status === 'number')
+        .map((u) => {
+          const status = u.update.status as number
+          const code = u.update.messageStubParameters?.[0]
+          return { id: u.key.id as string, status, at, reason: status === Status.ERROR ? `WhatsApp reported an error${code ? ` (${String(code)})` : ''}.` : null }
+        }))
+    },
+    onReceipts(clientId, receipts: MessageUserReceiptUpdate[]) {
+      const at = new Date()
+      const updates: StatusUpdate[] = []
+      for (const r of receipts) {
+        const status = receiptStatus(r.receipt)
+        if (r.key.id && status !== null) updates.push({ id: r.key.id, status, at })
+      }
+      apply(clientId, updates)
+    },
+    async getMessage(clientId, key) {
+      if (!key.id) return undefined
+      try {
+        const stored = await store.get(clientId, key.id)
+        return stored?.fromMe ? (stored.message.message ?? undefined) : undefined
+      } catch (err) {
+        log.warn({ err, clientId }, 'could not read a stored message for a retry receipt')
+        return undefined
+      }
+    },
+  }
+
+  return {
+    observer,
+    /** Waits for the status writes under way (shutdown). */
+    async drain(): Promise<void> {
+      while (pending.size > 0) await Promise.allSettled([...pending])
+    },
+  }
+}

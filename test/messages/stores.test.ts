@@ -1,0 +1,155 @@
+// The message store, the idempotency keys and the outbound queue, each in its two implementations
+// (Postgres, files) against the same expectations: contents sealed at rest, status forward only,
+// failed sticky, purge by age; claims, replays, mismatches, takeovers; queue order and claims.
+import t, { type Test } from 'tap'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { proto, type WAMessage } from '@whiskeysockets/baileys'
+import { createSealer } from '../../src/messages/payload.js'
+import { createPostgresMessageStore } from '../../src/messages/store/postgres.js'
+import { createFileMessageStore } from '../../src/messages/store/file.js'
+import { Status, type MessageStore } from '../../src/messages/store/types.js'
+import { createPostgresIdempotencyStore } from '../../src/messages/idempotency/postgres.js'
+import { createFileIdempotencyStore } from '../../src/messages/idempotency/file.js'
+import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '../../src/messages/idempotency/types.js'
+import { createPostgresQueueStore } from '../../src/messages/queue/postgres.js'
+import { createFileQueueStore } from '../../src/messages/queue/file.js'
+import type { QueueStore } from '../../src/messages/queue/types.js'
+import { createMigratedDatabase } from '../helpers/db.js'
+import { tempDir } from '../app/helpers.js'
+
+const KEY = 'b'.repeat(64)
+const sealer = createSealer(KEY)
+const msg = (id: string, text: string, fromMe = true): WAMessage => ({
+  key: { remoteJid: '15550002222@s.whatsapp.net', fromMe, id },
+  message: { conversation: text },
+  messageTimestamp: 1_700_000_000,
+})
+const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s))
+
+async function messageStoreBehaviour(t: Test, store: MessageStore, rawAtRest: () => Promise<string>) {
+  await store.save('c1', msg('M1', 'secret words'), { status: Status.SERVER_ACK, at: at(1) })
+  const got = await store.get('c1', 'M1')
+  t.equal(got?.message.message?.conversation, 'secret words')
+  t.equal(got?.message.key.remoteJid, '15550002222@s.whatsapp.net')
+  t.equal(got?.fromMe, true)
+  t.equal(got?.status, Status.SERVER_ACK)
+  t.same(got?.sentAt, at(1))
+  t.equal(await store.get('c2', 'M1'), null, 'per session')
+  t.notMatch(await rawAtRest(), /secret words|15550002222/, 'neither content nor number in clear text at rest')
+
+  await store.updateStatus('c1', [{ id: 'M1', status: Status.READ, at: at(3) }])
+  await store.updateStatus('c1', [{ id: 'M1', status: Status.DELIVERY_ACK, at: at(4) }])
+  let s = await store.get('c1', 'M1')
+  t.equal(s?.status, Status.READ, 'never backwards')
+  t.same(s?.deliveredAt, at(3), 'read implies delivered')
+  t.same(s?.readAt, at(3))
+  await store.updateStatus('c1', [{ id: 'M1', status: Status.ERROR, reason: 'late', at: at(5) }])
+  t.equal((await store.get('c1', 'M1'))?.status, Status.READ, 'an error after delivery changes nothing')
+
+  await store.save('c1', msg('M2', 'x'), { status: Status.PENDING, at: at(1) })
+  await store.updateStatus('c1', [{ id: 'M2', status: Status.ERROR, reason: 'refused (479)', at: at(2) }])
+  await store.updateStatus('c1', [{ id: 'M2', status: Status.DELIVERY_ACK, at: at(3) }])
+  s = await store.get('c1', 'M2')
+  t.equal(s?.status, Status.ERROR, 'failed sticks')
+  t.equal(s?.statusReason, 'refused (479)')
+  t.same(s?.failedAt, at(2))
+
+  await store.save('c1', msg('M3', 'x'), { status: Status.SERVER_ACK, at: at(1) })
+  await store.save('c1', msg('M4', 'x'), { status: Status.SERVER_ACK, at: at(1) })
+  await store.updateStatus('c1', [
+    { id: 'M3', status: Status.DELIVERY_ACK, at: at(2) },
+    { id: 'M4', status: Status.READ, at: at(3) },
+    { id: 'M3', status: Status.READ, at: at(4) },
+    { id: 'M2', status: Status.READ, at: at(4) },
+  ])
+  t.match(await store.get('c1', 'M3'), { status: Status.READ, deliveredAt: at(2) }, 'a burst of receipts in one call')
+  t.match(await store.get('c1', 'M4'), { status: Status.READ, readAt: at(3), deliveredAt: at(3) })
+  t.equal((await store.get('c1', 'M2'))?.status, Status.ERROR, 'failed still sticks in a burst')
+
+  await store.save('c1', msg('M1', 'replaced?'), { status: Status.PENDING, at: at(9) })
+  t.equal((await store.get('c1', 'M1'))?.message.message?.conversation, 'secret words', 'a second save keeps the first content')
+  await store.updateStatus('c1', [{ id: 'UNKNOWN', status: Status.READ, at: at(1) }])
+  t.equal(await store.get('c1', 'UNKNOWN'), null)
+  t.ok((await store.purge(new Date(Date.now() + 60_000))) >= 4, 'purge removes what is older than the cutoff')
+  t.equal(await store.get('c1', 'M1'), null)
+}
+
+async function idempotencyBehaviour(t: Test, store: IdempotencyStore, expireLock: (scope: string) => Promise<void>, expireKey: (scope: string) => Promise<void>) {
+  const scope = 'a'.repeat(64)
+  const fp = 'f'.repeat(64)
+  t.same(await store.claim(scope, 'c1', fp, 'ID1'), { kind: 'new', messageId: 'ID1' })
+  t.same(await store.claim(scope, 'c1', fp, 'ID2'), { kind: 'in_flight' })
+  t.same(await store.claim(scope, 'c1', 'e'.repeat(64), 'ID2'), { kind: 'mismatch' })
+  await expireLock(scope)
+  t.same(await store.claim(scope, 'c1', fp, 'ID3'), { kind: 'takeover', messageId: 'ID1' }, 'an abandoned claim is taken over with its message id')
+  await store.complete(scope, { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } })
+  t.same(await store.claim(scope, 'c1', fp, 'ID4'), { kind: 'replay', answer: { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } } })
+  await expireKey(scope)
+  t.same(await store.claim(scope, 'c1', fp, 'ID5'), { kind: 'new', messageId: 'ID5' }, 'after 24 h the key is new again')
+  await store.release(scope)
+  t.same(await store.claim(scope, 'c1', fp, 'ID6'), { kind: 'new', messageId: 'ID6' }, 'released: runs again')
+}
+
+async function queueBehaviour(t: Test, queue: QueueStore) {
+  for (const n of [1, 2, 3]) await queue.enqueue('c1', `Q${n}`, { type: 'text', to: '+15550002222', text: `q${n}` })
+  await queue.enqueue('c1', 'Q1', { type: 'text', to: '+15550002222', text: 'duplicate' })
+  t.equal(await queue.waiting('c1'), 3)
+  t.same(await queue.withWork(['c1', 'c2']), ['c1'])
+  const first = await queue.claim('c1')
+  t.equal(first?.messageId, 'Q1')
+  t.same(first?.request, { type: 'text', to: '+15550002222', text: 'q1' })
+  t.equal(await queue.claim('c1'), null, 'nothing overtakes an entry being sent')
+  await queue.unclaim('c1', first?.seq ?? 0)
+  const again = await queue.claim('c1')
+  t.equal(again?.messageId, 'Q1', 'an unclaimed entry is first again')
+  await queue.done('c1', again?.seq ?? 0)
+  const second = await queue.claim('c1')
+  t.equal(second?.messageId, 'Q2')
+  await queue.fail('c1', second?.seq ?? 0, 'SEND_FAILED: no')
+  t.match(await queue.get('c1', 'Q2'), { state: 'failed', error: 'SEND_FAILED: no' })
+  t.equal((await queue.claim('c1'))?.messageId, 'Q3', 'a failed entry does not hold the line')
+  t.equal(await queue.get('c1', 'Q1'), null, 'a sent entry is gone')
+}
+
+
+t.test('Postgres', async (t) => {
+  const { sql } = await createMigratedDatabase(t, 'wa_msg')
+  for (const id of ['c1', 'c2']) await sql`INSERT INTO whatsapp_sessions (client_id) VALUES (${id})`
+  t.test('message store', (t) => messageStoreBehaviour(t, createPostgresMessageStore({ sql, sealer }), async () =>
+    JSON.stringify(await sql`SELECT * FROM whatsapp_messages`)))
+  t.test('idempotency keys', (t) => idempotencyBehaviour(t, createPostgresIdempotencyStore({ sql, sealer }),
+    async (scope) => { await sql`UPDATE whatsapp_idempotency_keys SET locked_until = now() - interval '1 second' WHERE scope = ${scope}` },
+    async (scope) => { await sql`UPDATE whatsapp_idempotency_keys SET expires_at = now() - interval '1 second' WHERE scope = ${scope}` }))
+  t.test('queue', (t) => queueBehaviour(t, createPostgresQueueStore({ sql, sealer })))
+  t.test('a deleted session takes its messages and queue with it', async (t) => {
+    const store = createPostgresMessageStore({ sql, sealer })
+    await store.save('c2', msg('D1', 'x'), { status: 2, at: at(1) })
+    await createPostgresQueueStore({ sql, sealer }).enqueue('c2', 'D2', { type: 'text', to: '+1555', text: 'x' })
+    await sql`DELETE FROM whatsapp_sessions WHERE client_id = 'c2'`
+    t.equal(await store.get('c2', 'D1'), null)
+    t.same(await sql`SELECT 1 FROM whatsapp_message_queue WHERE client_id = 'c2'`, [])
+  })
+})
+
+t.test('files', async (t) => {
+  const dir = await tempDir(t)
+  const rawFiles = async () => {
+    const out: string[] = []
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name))
+        else out.push(await readFile(join(d, e.name), 'utf8'))
+      }
+    }
+    await walk(dir)
+    return out.join('\n')
+  }
+  t.test('message store', (t) => messageStoreBehaviour(t, createFileMessageStore({ dir, sealer }), rawFiles))
+  let now = Date.UTC(2025, 0, 1)
+  const idem = createFileIdempotencyStore({ dir, sealer, now: () => now })
+  t.test('idempotency keys', (t) => idempotencyBehaviour(t, idem,
+    async () => { now += IDEMPOTENCY_LOCK_MS + 1 },
+    async () => { now += IDEMPOTENCY_TTL_MS + 1 }))
+  t.test('queue', (t) => queueBehaviour(t, createFileQueueStore({ dir, sealer })))
+})
