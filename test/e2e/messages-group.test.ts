@@ -1,6 +1,6 @@
 // Sending to a group through POST /send: members decrypt text and media (sender keys), a reply and a
-// reaction in the group, and the message's status from the members' receipts. The fake's groups come
-// with the events work (test/fake-whatsapp/groups.ts); until that is merged this test is skipped.
+// reaction in the group, and the message's status from the members' receipts (the fake's groups:
+// test/fake-whatsapp/groups.ts).
 import t from 'tap'
 import { png } from '../helpers/media-fixtures.js'
 import { BOB, pairByQr, poll, prepareProcess, startApp, startFake, tempDir } from './harness.js'
@@ -15,12 +15,7 @@ t.test('messages to a group', async (t) => {
   routeMedia(fake)
   fake.addContact(BOB)
   fake.addContact(CAROL)
-  if (!('addGroup' in fake) || typeof fake.addGroup !== 'function') {
-    t.plan(0, 'skipped: the fake has no groups yet (they come with the events work)')
-    return
-  }
-  const addGroup = fake.addGroup as (o: { subject: string; participants: string[] }) => { jid: string }
-  const group = addGroup.call(fake, { subject: 'Team', participants: [BOB.pn, CAROL.pn] })
+  const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn] })
   const { app } = await startApp(t, { fake, sessionPath: await tempDir(t), env: { SEND_RATE_LIMIT_MAX: '1000' } })
   await pairByQr(app, fake)
   const inGroup = (id: string) => fake.waitFor(() => fake.received().find((m) => m.to === group.jid && m.id === id), 15_000)

@@ -9,8 +9,10 @@ import { FIXTURE_ROOT_SEED, makeCertChain, rootKeyFromSeed } from './certs.js'
 import { FakeConnection, type ConnectionHandlers } from './connection.js'
 import { iqKey, routeIq } from './iq-router.js'
 import { encryptAndHost, mediaConnNodes, startFakeMedia, type FakeMedia } from './media.js'
-import { deliverMessageFromContact, retryReceiptNode } from './receipts.js'
-import { deliverFromContact, handleClientMessage, newMessageId, type SentByContact } from './messages.js'
+import { handleClientMessage } from './messages.js'
+import { flushBacklog } from './backlog.js'
+import { contactControls } from './contacts-api.js'
+import { handleClientGroupMessage } from './groups.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
 import { handleControlRequest } from './http-control.js'
 import { enterPairingCode, handleLinkCodeIq } from './link-code.js'
@@ -89,18 +91,6 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     world.changed()
   }
 
-  /** After the last iq Baileys awaits before 'open': deliver what came in while it was away. */
-  const afterLogin = async (conn: FakeConnection): Promise<void> => {
-    const account = conn.account
-    if (!account) return
-    const queued = account.offline.splice(0)
-    for (const m of queued) {
-      const contact = world.contactByUser(userOf(m.from))
-      if (contact) await deliverFromContact(world, conn, account, contact, m.text, m.id)
-    }
-    conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] })
-  }
-
   const onNode = async (conn: FakeConnection, node: BinaryNode): Promise<void> => {
     if (handlePairDeviceSign(world, conn, node)) return
     switch (node.tag) {
@@ -116,10 +106,12 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
           return
         }
         const key = routeIq(world, conn, node)
-        if (key === 'encrypt/get/digest') await afterLogin(conn)
+        // The last iq Baileys awaits before 'open': deliver what came in while it was away.
+        if (key === 'encrypt/get/digest') flushBacklog(world, conn)
         return
       }
       case 'message':
+        if (node.attrs.to?.endsWith('@g.us')) return handleClientGroupMessage(world, conn, node)
         return handleClientMessage(world, conn, node)
       case 'receipt': {
         const r: Receipt = { id: node.attrs.id ?? '', to: node.attrs.to ?? '', type: node.attrs.type ?? 'delivery' }
@@ -198,6 +190,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
   }
 
   const api = {
+    ...contactControls(world, accountOf),
     /** ws://127.0.0.1:PORT/ws/chat: pass it to makeWASocket as waWebSocketUrl (the app: WA_WS_URL). */
     url: `ws://127.0.0.1:${port}/ws/chat`,
     /** Base URL of the HTTP control API (see http-control.ts). */
@@ -251,61 +244,11 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     waitingForScan(): number {
       return [...connections].filter(c => c.pairing && !c.closed).length
     },
-    addContact(contact: { pn: string; lid: string; name?: string }): { jid: string; lid: string } {
-      const c = world.addContact(contact.pn, contact.lid, contact.name)
-      world.changed()
-      return { jid: `${c.pn}@s.whatsapp.net`, lid: `${c.lid}@lid` }
-    },
-    /**
-     * The contact sends `text` to the account's companion (default account). With no live
-     * connection it is queued and delivered at the next login (type 'queued').
-     */
-    async contactSend(pn: string, text: string, opts: { to?: string } = {}): Promise<SentByContact> {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const account = accountOf(opts.to)
-      if (!account.companion) throw new Error(`account ${account.pn} is not paired`)
-      const id = newMessageId()
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) {
-        account.offline.push({ from: contact.pn, text, id })
-        return { id, type: 'queued' }
-      }
-      return { id, type: await deliverFromContact(world, conn, account, contact, text, id) }
-    },
-    /**
-     * The contact's phone reports a message the companion sent it as read or played (a delivery
-     * receipt already goes out automatically for every message).
-     */
-    contactReceipt(pn: string, id: string, type: 'read' | 'played', opts: { to?: string } = {}): void {
-      const account = accountOf(opts.to)
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
-      conn.send({ tag: 'receipt', attrs: { from: `${userOf(pn)}@s.whatsapp.net`, id, t: String(Math.floor(Date.now() / 1000)), type } })
-    },
     /** WhatsApp's media servers (uploads, downloads): route *.whatsapp.net here (media-redirect.ts). */
     media: media as FakeMedia,
-    /** The contact sends any message (location, a media message made with mediaMessage()...). */
-    async contactSendMessage(pn: string, message: proto.IMessage, opts: { to?: string } = {}): Promise<SentByContact> {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const account = accountOf(opts.to)
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
-      const id = newMessageId()
-      return { id, type: await deliverMessageFromContact(world, conn, account, contact, message, id) }
-    },
     /** Encrypts and hosts a file as a sender's phone does; returns the fields of its media message. */
     hostMedia(bytes: Buffer, type: MediaType) {
       return encryptAndHost(media, bytes, type)
-    },
-    /** The contact could not decrypt message `id` and asks the companion to send it again. */
-    contactRetry(pn: string, id: string, opts: { to?: string; count?: number } = {}): void {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const conn = [...accountOf(opts.to).connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error('no live connection')
-      conn.send(retryReceiptNode(contact, id, opts.count))
     },
     /** Messages the fake contacts received from companions, decrypted. */
     received(): ReceivedMessage[] {
