@@ -72,5 +72,9 @@ export function contactControls(world: World, accountOf: (pn?: string) => Accoun
     backlog(pn?: string): number {
       return accountOf(pn).backlog.length
     },
+    /** Ids of messages delivered but not receipted yet (tracked with redeliverUnreceipted). */
+    unreceipted(pn?: string): string[] {
+      return [...accountOf(pn).unreceipted.keys()]
+    },
   }
 }

@@ -10,7 +10,7 @@ import { FakeConnection, type ConnectionHandlers } from './connection.js'
 import { iqKey, routeIq } from './iq-router.js'
 import { encryptAndHost, mediaConnNodes, startFakeMedia, type FakeMedia } from './media.js'
 import { handleClientMessage } from './messages.js'
-import { flushBacklog } from './backlog.js'
+import { flushBacklog, settle } from './backlog.js'
 import { contactControls } from './contacts-api.js'
 import { handleClientGroupMessage } from './groups.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
@@ -30,6 +30,11 @@ export interface FakeWhatsAppOptions {
   lidOnFirstLookupOnly?: boolean
   /** A second login of a paired account: 'replace' (default, 440 to the older one) or 'allow'. */
   onSecondLogin?: 'replace' | 'allow'
+  /**
+   * Messages the client never receipted (it nacked them, or went away first) are delivered again,
+   * offline, at its next login, as WhatsApp does (default false: delivered once).
+   */
+  redeliverUnreceipted?: boolean
   /** Called with errors the fake hit while handling a client (default: ignored, see errors()). */
   onError?: (err: unknown) => void
 }
@@ -42,6 +47,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
   const world = new World({
     lidOnFirstLookupOnly: options.lidOnFirstLookupOnly ?? false,
     onSecondLogin: options.onSecondLogin ?? 'replace',
+    redeliverUnreceipted: options.redeliverUnreceipted ?? false,
   })
   const defaultAccount = options.account ?? DEFAULT_ACCOUNT
   world.account(defaultAccount.pn, defaultAccount.lid).name = options.account?.name
@@ -118,6 +124,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         if (node.attrs.from) r.from = node.attrs.from
         world.receipts.push(r)
         conn.send({ tag: 'ack', attrs: { class: 'receipt', id: r.id, from: r.to } })
+        if (conn.account) settle(conn.account, node)
         world.changed()
         return
       }
@@ -125,6 +132,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         const ack: { id: string; class: string; error?: string } = { id: node.attrs.id ?? '', class: node.attrs.class ?? '' }
         if (node.attrs.error) ack.error = node.attrs.error
         world.acks.push(ack)
+        if (conn.account) settle(conn.account, node)
         world.changed()
         return
       }

@@ -37,6 +37,8 @@ export interface Account {
   maxConcurrent: number
   /** Stanzas (messages, receipts) sent while no connection was live, delivered at the next login (backlog.ts). */
   backlog: BinaryNode[]
+  /** Messages delivered live but not receipted yet, with the connection they went to (redeliverUnreceipted). */
+  unreceipted: Map<string, { node: BinaryNode; connId: number }>
 }
 
 /** What the world needs to know of a logged-in connection (see connection.ts). */
@@ -77,6 +79,8 @@ export interface WorldOptions {
   lidOnFirstLookupOnly: boolean
   /** On a second login of the same account: 'replace' (real WhatsApp: 440 to the older) or 'allow'. */
   onSecondLogin: 'replace' | 'allow'
+  /** Messages delivered but never receipted (nacked, or the client went away) come again at the next login. */
+  redeliverUnreceipted: boolean
 }
 
 /** Digits of a phone number or JID user: '+1 555-000' and '1555000@s.whatsapp.net' -> '1555000'. */
@@ -131,6 +135,7 @@ export class World extends EventEmitter {
         connections: new Set(),
         maxConcurrent: 0,
         backlog: [],
+        unreceipted: new Map(),
       }
       this.accounts.set(user, acc)
       this.#accountsByLid.set(acc.lid, acc)
