@@ -45,11 +45,13 @@ t.test('messages to a group', async (t) => {
   t.same(fake.errors().decrypt, [])
 })
 
-t.test('a member writes to the group: the app decrypts it (sender key, then skmsg)', async (t) => {
+for (const addressingMode of ['pn', 'lid'] as const) t.test(`a member writes to a ${addressingMode}-addressed group: the app decrypts it (sender key, then skmsg)`, async (t) => {
   const fake = await startFake(t)
   fake.addContact(BOB)
   fake.addContact(CAROL)
-  const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn] })
+  const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn], addressingMode })
+  /** How the group names a member: key.participant. */
+  const wire = (m: { pn: string; lid: string }) => (addressingMode === 'lid' ? `${m.lid}@lid` : `${m.pn}@s.whatsapp.net`)
   const { app } = await startApp(t, { fake, sessionPath: await tempDir(t) })
   const seen: Array<{ id: string; remoteJid: string; participant: string; text: string; offline: boolean }> = []
   app.sessions.observe({
@@ -72,9 +74,9 @@ t.test('a member writes to the group: the app decrypts it (sender key, then skms
   t.same(sent.map((s) => s.type), ['skmsg', 'skmsg', 'skmsg'])
   await poll('the three group messages', () => seen.length >= 3)
   t.same(seen, [
-    { id: sent[0]?.id, remoteJid: group.jid, participant: `${BOB.pn}@s.whatsapp.net`, text: 'hi team, bob here', offline: false },
-    { id: sent[1]?.id, remoteJid: group.jid, participant: `${BOB.pn}@s.whatsapp.net`, text: 'bob again', offline: false },
-    { id: sent[2]?.id, remoteJid: group.jid, participant: `${CAROL.pn}@s.whatsapp.net`, text: 'carol too', offline: false },
+    { id: sent[0]?.id, remoteJid: group.jid, participant: wire(BOB), text: 'hi team, bob here', offline: false },
+    { id: sent[1]?.id, remoteJid: group.jid, participant: wire(BOB), text: 'bob again', offline: false },
+    { id: sent[2]?.id, remoteJid: group.jid, participant: wire(CAROL), text: 'carol too', offline: false },
   ], 'key.remoteJid is the group, key.participant the member')
   await poll('receipts to the group', () => sent.every((s) => fake.receipts().some((r) => r.id === s.id && r.to === group.jid)))
   t.pass('the app receipted each to the group')

@@ -15,6 +15,8 @@ export interface GroupInfo {
   account: string
   /** Contacts' phone number users. */
   participants: string[]
+  /** Members named by phone number or by LID on the wire. */
+  addressingMode: 'pn' | 'lid'
 }
 
 const now = () => String(Math.floor(Date.now() / 1000))
@@ -26,7 +28,13 @@ export function contactControls(world: World, accountOf: (pn?: string) => Accoun
     if (!contact) throw new Error(`unknown contact ${pn}`)
     return contact
   }
-  const info = (g: GroupInfo): GroupInfo => ({ jid: g.jid, subject: g.subject, account: g.account, participants: [...g.participants] })
+  const info = (g: GroupInfo): GroupInfo => ({
+    jid: g.jid,
+    subject: g.subject,
+    account: g.account,
+    participants: [...g.participants],
+    addressingMode: g.addressingMode,
+  })
 
   return {
     addContact(contact: { pn: string; lid: string; name?: string }): { jid: string; lid: string } {

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import { enforceSignatureVerification } from '../../src/whatsapp/signature-verification.js'
-import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type FakeWhatsApp, type SentByContact } from './index.js'
+import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type SentByContact } from './index.js'
 import { connectClient } from './client.js'
 import { openClient, pairAndOpen, tempDir, textsOf } from './test-helpers.js'
 import { quietLibsignal } from './quiet.js'

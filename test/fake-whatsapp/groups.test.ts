@@ -14,19 +14,21 @@ const BOB = { pn: '15550002222', lid: '200000000000002', name: 'Bob' }
 const CAROL = { pn: '15550003333', lid: '300000000000003', name: 'Carol' }
 const jid = (pn: string) => `${pn}@s.whatsapp.net`
 
-t.test('a group both ways', async t => {
+for (const addressingMode of ['pn', 'lid'] as const) t.test(`a group both ways, ${addressingMode} addressing`, async t => {
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
   fake.addContact(BOB)
   fake.addContact(CAROL)
-  const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn] })
-  t.match(group, { jid: /^120363\d{12}@g\.us$/, subject: 'Team', account: fake.account.pn, participants: [BOB.pn, CAROL.pn] })
+  /** How the group names a member on the wire. */
+  const wire = (m: { pn: string; lid: string }) => (addressingMode === 'lid' ? `${m.lid}@lid` : jid(m.pn))
+  const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn], addressingMode })
+  t.match(group, { jid: /^120363\d{12}@g\.us$/, subject: 'Team', account: fake.account.pn, participants: [BOB.pn, CAROL.pn], addressingMode })
   t.throws(() => fake.addGroup({ subject: 'x', participants: ['15559999999'] }), /unknown contact/)
   const client = await pairAndOpen(t, fake, tempDir(t))
 
   const meta = await client.sock.groupMetadata(group.jid)
-  t.match(meta, { id: group.jid, subject: 'Team', size: 3, owner: jid(fake.account.pn) })
-  t.same(meta.participants.map(p => p.id).sort(), [jid(fake.account.pn), jid(BOB.pn), jid(CAROL.pn)])
+  t.match(meta, { id: group.jid, subject: 'Team', size: 3, owner: wire(fake.account), addressingMode })
+  t.same(meta.participants.map(p => p.id).sort(), [wire(fake.account), wire(BOB), wire(CAROL)].sort())
   const all = await client.sock.groupFetchAllParticipating()
   t.same(Object.keys(all), [group.jid], 'the account lists its groups')
   await t.rejects(client.sock.groupMetadata('120363999999999999@g.us'), /item-not-found/)
@@ -42,7 +44,9 @@ t.test('a group both ways', async t => {
   await fake.contactSendGroupMessage(BOB.pn, group.jid, { extendedTextMessage: { text: 'second from bob' } })
   await fake.contactSendGroupMessage(CAROL.pn, group.jid, 'carol here')
   await fake.waitFor(() => groupTexts().length === 3, 10_000)
-  t.same(groupTexts(), [`${jid(BOB.pn)}: hello team`, `${jid(BOB.pn)}: second from bob`, `${jid(CAROL.pn)}: carol here`])
+  t.same(groupTexts(), [`${wire(BOB)}: hello team`, `${wire(BOB)}: second from bob`, `${wire(CAROL)}: carol here`])
+  const bobsFirst = client.messages.find(m => m.key.id === first.id)
+  if (addressingMode === 'lid') t.equal(bobsFirst?.key.participantAlt, jid(BOB.pn), "the participant's phone number travels along")
   const receipt = await fake.waitFor(() => fake.receipts().find(r => r.id === first.id))
   t.match(receipt, { to: group.jid }, 'Baileys receipts it to the group')
   await t.rejects(fake.contactSendGroupMessage('15550004444', group.jid, 'x'), /unknown contact/)

@@ -24,6 +24,8 @@ export interface Group {
   /** Contacts' phone number users. */
   participants: string[]
   creation: number
+  /** How members are named on the wire: phone numbers (`pn`, default) or LIDs (`lid`, most groups today). */
+  addressingMode: 'pn' | 'lid'
   /** `<contact pn>|<companion address>` pairs that already got the contact's sender key. */
   distributed: Set<string>
 }
@@ -36,6 +38,8 @@ export interface GroupOptions {
   to?: string
   /** The group id's digits (default: 120363 followed by a counter). */
   id?: string
+  /** Members named by phone number (default) or by LID on the wire: metadata, participant attributes. */
+  addressingMode?: 'pn' | 'lid'
 }
 
 const now = () => String(Math.floor(Date.now() / 1000))
@@ -50,7 +54,15 @@ export function createGroup(world: World, account: Account, options: GroupOption
   const id = options.id ? userOf(options.id) : `120363${String(world.groups.size + 1).padStart(12, '0')}`
   const jid = `${id}@g.us`
   if (world.groups.has(jid)) throw new Error(`group ${jid} already exists`)
-  const group: Group = { jid, subject: options.subject, account: account.pn, participants, creation: Number(now()), distributed: new Set() }
+  const group: Group = {
+    jid,
+    subject: options.subject,
+    account: account.pn,
+    participants,
+    creation: Number(now()),
+    addressingMode: options.addressingMode ?? 'pn',
+    distributed: new Set(),
+  }
   world.groups.set(jid, group)
   world.changed()
   return group
@@ -62,27 +74,31 @@ export function groupOf(world: World, jid: string): Group {
   return group
 }
 
-/** The `<group>` node of a metadata reply (PN addressing; each member with its LID). */
+/** How a member (account or contact) is named in this group, and its other name as an attribute. */
+const memberAttrs = (group: Group, member: { pn: string; lid: string } | undefined, pn: string): Record<string, string> => {
+  if (!member) return { jid: pnJid(pn) }
+  return group.addressingMode === 'lid'
+    ? { jid: `${member.lid}@lid`, phone_number: pnJid(member.pn) }
+    : { jid: pnJid(member.pn), lid: `${member.lid}@lid` }
+}
+
+/** The `<group>` node of a metadata reply: members as the addressing mode names them, with their other JID. */
 const metadataNode = (world: World, group: Group): BinaryNode => {
-  const account = world.accounts.get(group.account)
   const members: BinaryNode[] = [
-    { tag: 'participant', attrs: { jid: pnJid(group.account), type: 'superadmin', ...(account ? { lid: `${account.lid}@lid` } : {}) } },
+    { tag: 'participant', attrs: { ...memberAttrs(group, world.accounts.get(group.account), group.account), type: 'superadmin' } },
   ]
-  for (const pn of group.participants) {
-    const contact = world.contacts.get(pn)
-    members.push({ tag: 'participant', attrs: { jid: pnJid(pn), ...(contact ? { lid: `${contact.lid}@lid` } : {}) } })
-  }
+  for (const pn of group.participants) members.push({ tag: 'participant', attrs: memberAttrs(group, world.contacts.get(pn), pn) })
   return {
     tag: 'group',
     attrs: {
       id: jidDecode(group.jid)?.user ?? '',
       subject: group.subject,
       s_t: String(group.creation),
-      s_o: pnJid(group.account),
+      s_o: members[0]?.attrs.jid ?? '',
       creation: String(group.creation),
-      creator: pnJid(group.account),
+      creator: members[0]?.attrs.jid ?? '',
       size: String(members.length),
-      addressing_mode: 'pn',
+      addressing_mode: group.addressingMode,
     },
     content: members,
   }
@@ -126,9 +142,10 @@ export async function contactToGroup(world: World, group: Group, contact: Contac
     tag: 'message',
     attrs: {
       from: group.jid,
-      participant: pnJid(contact.pn),
-      participant_lid: `${contact.lid}@lid`,
-      addressing_mode: 'pn',
+      ...(group.addressingMode === 'lid'
+        ? { participant: `${contact.lid}@lid`, participant_pn: pnJid(contact.pn) }
+        : { participant: pnJid(contact.pn), participant_lid: `${contact.lid}@lid` }),
+      addressing_mode: group.addressingMode,
       id,
       t: now(),
       type: stanzaType(message),
@@ -190,7 +207,7 @@ export async function handleClientGroupMessage(world: World, conn: FakeConnectio
       try {
         const message = await contact.device.senderKeys.decrypt(group.jid, addr, skmsg)
         world.received.push({ from, to: group.jid, member: pnJid(pn), text: textOf(message), type: 'skmsg', id, message })
-        delivered.push({ from: group.jid, participant: pnJid(pn) })
+        delivered.push({ from: group.jid, participant: group.addressingMode === 'lid' ? `${contact.lid}@lid` : pnJid(pn) })
       } catch (err) {
         fail(pnJid(pn), err)
       }

@@ -38,7 +38,7 @@ class HttpError extends Error {
  * POST /contacts/:pn/receipt   { id, type: read|played }         -> {}
  * POST /contacts/:pn/retry     { id }                            -> {}             (a retry receipt)
  * GET  /messages               -> received() (decrypted messages the contacts got)
- * POST /groups                 { subject, participants: [pn], to? } -> { jid, subject, account, participants }
+ * POST /groups                 { subject, participants: [pn], to?, addressingMode?: pn|lid } -> { jid, subject, account, participants, addressingMode }
  * GET  /groups                 -> groups()
  * POST /groups/:jid/send       { from, text }                    -> { id, type }   (a member writes to the group)
  * POST /drop                   { pn? }                           -> { dropped }
@@ -85,7 +85,8 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
     if (route === 'POST /groups') {
       const participants = body.participants
       if (!Array.isArray(participants) || !participants.every(p => typeof p === 'string')) throw new HttpError(400, '"participants" (array of phone numbers) is required')
-      return send(201, fake.addGroup({ subject: str(body, 'subject') ?? '', participants, to: str(body, 'to', false) }))
+      const addressingMode = str(body, 'addressingMode', false) === 'lid' ? 'lid' : 'pn'
+      return send(201, fake.addGroup({ subject: str(body, 'subject') ?? '', participants, to: str(body, 'to', false), addressingMode }))
     }
     const groupSend = /^POST \/groups\/([^/]+)\/send$/.exec(route)
     if (groupSend) {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { Curve, getBinaryNodeChild, type BinaryNode, type MediaType, type proto } from '@whiskeysockets/baileys'
+import { Curve, getBinaryNodeChild, type BinaryNode, type MediaType } from '@whiskeysockets/baileys'
 import { FIXTURE_ROOT_SEED, makeCertChain, rootKeyFromSeed } from './certs.js'
 import { FakeConnection, type ConnectionHandlers } from './connection.js'
 import { iqKey, routeIq } from './iq-router.js'
@@ -12,12 +12,13 @@ import { encryptAndHost, mediaConnNodes, startFakeMedia, type FakeMedia } from '
 import { handleClientMessage } from './messages.js'
 import { flushBacklog, settle } from './backlog.js'
 import { contactControls } from './contacts-api.js'
+import { inspectControls } from './inspect-api.js'
 import { handleClientGroupMessage } from './groups.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
 import { handleControlRequest } from './http-control.js'
 import { enterPairingCode, handleLinkCodeIq } from './link-code.js'
 import type { HandshakeResult } from './noise.js'
-import { userOf, World, type Account, type ReceivedMessage, type Receipt } from './world.js'
+import { World, type Account, type Receipt } from './world.js'
 
 export interface FakeWhatsAppOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -199,6 +200,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
 
   const api = {
     ...contactControls(world, accountOf),
+    ...inspectControls(world, accountOf, errors),
     /** ws://127.0.0.1:PORT/ws/chat: pass it to makeWASocket as waWebSocketUrl (the app: WA_WS_URL). */
     url: `ws://127.0.0.1:${port}/ws/chat`,
     /** Base URL of the HTTP control API (see http-control.ts). */
@@ -258,51 +260,6 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     hostMedia(bytes: Buffer, type: MediaType) {
       return encryptAndHost(media, bytes, type)
     },
-    /** Messages the fake contacts received from companions, decrypted. */
-    received(): ReceivedMessage[] {
-      return [...world.received]
-    },
-    /** The account phone's decrypted copies of what its companion sent (deviceSentMessage). */
-    deviceSent(): ReceivedMessage[] {
-      return [...world.deviceSent]
-    },
-    /** Receipts the companion sent for messages it got (Baileys' ack for a message). */
-    receipts(): Receipt[] {
-      return [...world.receipts]
-    },
-    /** Acks (and nacks, with `error`) the companion sent. */
-    acks(): Array<{ id: string; class: string; error?: string }> {
-      return [...world.acks]
-    },
-    /** Resolves with the first truthy value of `predicate`, re-checked on every change. */
-    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        const check = () => {
-          let value: T | undefined | null | false
-          try {
-            value = predicate()
-          } catch (err) {
-            done()
-            reject(err)
-            return
-          }
-          if (value) {
-            done()
-            resolve(value)
-          }
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`fake-whatsapp waitFor timed out after ${timeoutMs} ms`))
-        }, timeoutMs)
-        const done = () => {
-          clearTimeout(timer)
-          world.off('change', check)
-        }
-        world.on('change', check)
-        check()
-      })
-    },
     /** How the server answers the companion's messages from now on: ack (default), error (479), none. */
     setMessageAcks(mode: 'ack' | 'error' | 'none'): void {
       world.messageAcks = mode
@@ -334,41 +291,6 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       account.companion = undefined
       for (const c of liveOf(account.pn)) c.streamError({ tag: 'stream:error', attrs: { code: '401' } })
       world.changed()
-    },
-    /** One-time pre-keys the account's companion has left on the server (812 after first login). */
-    preKeyCount(pn?: string): number {
-      return accountOf(pn).companion?.bundle?.preKeys.size ?? 0
-    },
-    /** Login handshakes (successful or refused) for the account since the fake started. */
-    connectionAttempts(pn?: string): number {
-      return world.loginAttempts.get(accountOf(pn).pn) ?? 0
-    },
-    /** Logged-in connections of the account right now. */
-    liveConnections(pn?: string): number {
-      return accountOf(pn).connections.size
-    },
-    /** The most logged-in connections the account ever had at once (2+ means two instances overlapped). */
-    maxConcurrentConnections(pn?: string): number {
-      return accountOf(pn).maxConcurrent
-    },
-    /** The paired companion (device id, JIDs) or undefined. */
-    companion(pn?: string): { deviceId: number; jid: string; lid: string } | undefined {
-      const a = accountOf(pn)
-      const c = a.companion
-      return c && { deviceId: c.deviceId, jid: `${a.pn}:${c.deviceId}@s.whatsapp.net`, lid: `${a.lid}:${c.deviceId}@lid` }
-    },
-    /** Total handshakes (registrations and logins). */
-    handshakes(): number {
-      return world.handshakes
-    },
-    /** Errors the fake hit, decrypt failures and iqs it answered with a bare result. */
-    errors(): { internal: string[]; decrypt: Array<{ id: string; to: string; error: string }>; unhandledIqs: string[] } {
-      return { internal: [...errors], decrypt: [...world.decryptErrors], unhandledIqs: [...world.unhandled] }
-    },
-    /** Subscribe to state changes (returns an unsubscribe function). */
-    onChange(listener: () => void): () => void {
-      world.on('change', listener)
-      return () => world.off('change', listener)
     },
     async close(): Promise<void> {
       await media.close()
