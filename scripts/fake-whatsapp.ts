@@ -42,6 +42,8 @@ Drive it (JSON over HTTP on ${c}):
   curl -s -XPOST ${c}/contacts/${demo.pn}/receipt -H 'content-type: application/json' -d '{"id":"<messageId>","type":"read"}'
   curl -s -XPOST ${c}/contacts/${demo.pn}/retry -H 'content-type: application/json' -d '{"id":"<messageId>"}'
   curl -s ${c}/messages
+  curl -s -XPOST ${c}/groups -H 'content-type: application/json' -d '{"subject":"Team","participants":["${demo.pn}"]}'
+  curl -s -XPOST ${c}/groups/<group jid>/send -H 'content-type: application/json' -d '{"from":"${demo.pn}","text":"hello group"}'
   curl -s -XPOST ${c}/drop        # network drop (428)
   curl -s -XPOST ${c}/conflict    # replaced by another session (440)
   curl -s -XPOST ${c}/unpair      # logged out from the phone (401)

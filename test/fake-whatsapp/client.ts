@@ -12,6 +12,8 @@ export interface TestClient {
   updates: Partial<ConnectionState>[]
   /** Every message from messages.upsert so far. */
   messages: WAMessage[]
+  /** The messages.upsert type per message id: 'notify' (live) or 'append' (offline, history). */
+  upsertTypes: Map<string, string>
   /** First QR string shown. */
   qr(): Promise<string>
   /** Resolves with the close status code (undefined if none). */
@@ -42,6 +44,7 @@ export const connectClient = async (url: string, authDir: string): Promise<TestC
   sock.ev.on('creds.update', saveCreds)
   const updates: Partial<ConnectionState>[] = []
   const messages: WAMessage[] = []
+  const upsertTypes = new Map<string, string>()
   const waiters: Array<() => void> = []
   const notify = () => {
     for (const w of waiters.splice(0)) w()
@@ -50,8 +53,9 @@ export const connectClient = async (url: string, authDir: string): Promise<TestC
     updates.push(u)
     notify()
   })
-  sock.ev.on('messages.upsert', ({ messages: ms }) => {
+  sock.ev.on('messages.upsert', ({ messages: ms, type }) => {
     messages.push(...ms)
+    for (const m of ms) if (m.key.id) upsertTypes.set(m.key.id, type)
     notify()
   })
   const until = <T>(pick: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> =>
@@ -78,6 +82,7 @@ export const connectClient = async (url: string, authDir: string): Promise<TestC
     sock,
     updates,
     messages,
+    upsertTypes,
     qr: () => until(() => updates.find(u => u.qr)?.qr, 'a QR'),
     closed: () => until(() => (closeUpdate() ? { code: statusCodeOf(closeUpdate()?.lastDisconnect?.error) } : undefined), 'close').then(x => x.code),
     open: () =>

@@ -2,13 +2,11 @@
 // upload, messages both ways (decrypted for real), restart from saved auth state, and the close
 // codes the app must handle (drop, 440, 401).
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import { enforceSignatureVerification } from '../../src/whatsapp/signature-verification.js'
-import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type FakeWhatsApp } from './index.js'
-import { connectClient, type TestClient } from './client.js'
+import { FIXTURE_ROOT_PUBLIC_KEY, startFakeWhatsApp, type SentByContact } from './index.js'
+import { connectClient } from './client.js'
+import { openClient, pairAndOpen, tempDir, textsOf } from './test-helpers.js'
 import { quietLibsignal } from './quiet.js'
 
 quietLibsignal()
@@ -17,35 +15,6 @@ WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(FIXTURE_ROOT_PUBLIC_KEY)
 
 const BOB = { pn: '15550002222', lid: '200000000000002', name: 'Bob' }
 const BOB_JID = `${BOB.pn}@s.whatsapp.net`
-
-/** The bit of a tap Test the helpers use. */
-interface TapLike {
-  teardown(fn: () => unknown): void
-}
-
-const tempDir = (t: TapLike): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-wa-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** QR pairing then the restart the app does on 515. Returns the open client. */
-const pairAndOpen = async (t: TapLike, fake: FakeWhatsApp, dir: string): Promise<TestClient> => {
-  const first = await connectClient(fake.url, dir)
-  t.teardown(() => first.end())
-  await fake.scanQR(await first.qr())
-  const code = await first.closed()
-  if (code !== 515) throw new Error(`expected 515 (restart required) after pairing, got ${code}`)
-  return openClient(t, fake, dir)
-}
-const openClient = async (t: TapLike, fake: FakeWhatsApp, dir: string): Promise<TestClient> => {
-  const client = await connectClient(fake.url, dir)
-  t.teardown(() => client.end())
-  await client.open()
-  return client
-}
-const textsOf = (c: TestClient): string[] =>
-  c.messages.filter(m => !m.key.fromMe).map(m => m.message?.conversation ?? m.message?.extendedTextMessage?.text ?? '')
 
 t.test('pair, send, receive, restart from saved state', async t => {
   const fake = await startFakeWhatsApp()
@@ -119,7 +88,7 @@ t.test('lidOnFirstLookupOnly: the first send after a restart reuses the saved se
   t.same(fake.errors().decrypt, [])
 })
 
-t.test('messages sent while the companion is offline arrive at the next login', async t => {
+t.test('messages sent while the companion is offline arrive at the next login, marked offline', async t => {
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
   fake.addContact(BOB)
@@ -127,11 +96,22 @@ t.test('messages sent while the companion is offline arrive at the next login', 
   const client = await pairAndOpen(t, fake, dir)
   client.end()
   await fake.waitFor(() => fake.liveConnections() === 0)
-  const queued = await fake.contactSend(BOB.pn, 'offline hello')
-  t.equal(queued.type, 'queued')
+  const queued: SentByContact[] = []
+  for (let i = 1; i <= 100; i++) queued.push(await fake.contactSend(BOB.pn, `offline ${i}`))
+  t.same(new Set(queued.map(q => q.type)), new Set(['queued']))
+  t.equal(fake.backlog(), 100, 'the fake keeps them')
   const again = await openClient(t, fake, dir)
-  await fake.waitFor(() => textsOf(again).includes('offline hello'))
-  t.pass('delivered')
+  t.equal(fake.backlog(), 0, 'delivered at the login, before open')
+  await fake.waitFor(() => queued.every(q => fake.receipts().some(r => r.id === q.id)), 20_000)
+  t.pass('Baileys receipted all 100')
+  // After the backlog Baileys holds events while it waits for a history sync the fake never sends;
+  // a live stanza flushes them (processNodeWithBuffer), as a live message would on WhatsApp.
+  const live = await fake.contactSend(BOB.pn, 'live after the backlog')
+  await fake.waitFor(() => textsOf(again).includes('live after the backlog'), 10_000)
+  t.same(textsOf(again).slice(0, 100), queued.map((_, i) => `offline ${i + 1}`), 'all 100, in order')
+  t.same(new Set(queued.map(q => again.upsertTypes.get(q.id))), new Set(['append']), "offline messages are upserted as 'append'")
+  t.equal(again.upsertTypes.get(live.id), 'notify')
+  t.same(fake.errors().decrypt, [])
 })
 
 t.test('close codes: drop, 440 conflict, second login, 401 unpair', async t => {

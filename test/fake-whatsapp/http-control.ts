@@ -29,7 +29,7 @@ class HttpError extends Error {
 
 /**
  * GET  /                       usage
- * GET  /state                  { account, companion, preKeyCount, connectionAttempts, liveConnections, maxConcurrentConnections, waitingForScan }
+ * GET  /state                  { account, companion, preKeyCount, connectionAttempts, liveConnections, maxConcurrentConnections, waitingForScan, backlog }
  * POST /scan                   { qr, pn?, lid?, name? }          -> { jid, lid, deviceId }
  * POST /pairing-code          { code, pn? }                     -> { jid, lid, deviceId }
  * POST /contacts               { pn, lid, name? }                -> { jid, lid }
@@ -38,6 +38,9 @@ class HttpError extends Error {
  * POST /contacts/:pn/receipt   { id, type: read|played }         -> {}
  * POST /contacts/:pn/retry     { id }                            -> {}             (a retry receipt)
  * GET  /messages               -> received() (decrypted messages the contacts got)
+ * POST /groups                 { subject, participants: [pn], to?, addressingMode?: pn|lid } -> { jid, subject, account, participants, addressingMode }
+ * GET  /groups                 -> groups()
+ * POST /groups/:jid/send       { from, text }                    -> { id, type }   (a member writes to the group)
  * POST /drop                   { pn? }                           -> { dropped }
  * POST /conflict               { pn? }                           -> { kicked }
  * POST /unpair                 { pn? }                           -> {}
@@ -52,7 +55,7 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
   const sendMatch = /^POST \/contacts\/([^/]+)\/send$/.exec(route)
   try {
     if (route === 'GET /') {
-      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'POST /contacts/:pn/image', 'POST /contacts/:pn/receipt', 'POST /contacts/:pn/retry', 'GET /messages', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
+      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'POST /contacts/:pn/image', 'POST /contacts/:pn/receipt', 'POST /contacts/:pn/retry', 'GET /messages', 'POST /groups', 'GET /groups', 'POST /groups/:jid/send', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
     }
     if (route === 'GET /state') {
       return send(200, {
@@ -63,9 +66,11 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
         liveConnections: fake.liveConnections(),
         maxConcurrentConnections: fake.maxConcurrentConnections(),
         waitingForScan: fake.waitingForScan(),
+        backlog: fake.backlog(),
       })
     }
     if (route === 'GET /messages') return send(200, fake.received())
+    if (route === 'GET /groups') return send(200, fake.groups())
     const body = req.method === 'POST' ? await readJson(req) : {}
     if (route === 'POST /scan') {
       const qr = str(body, 'qr') ?? ''
@@ -76,6 +81,16 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
     }
     if (route === 'POST /contacts') {
       return send(201, fake.addContact({ pn: str(body, 'pn') ?? '', lid: str(body, 'lid') ?? '', name: str(body, 'name', false) }))
+    }
+    if (route === 'POST /groups') {
+      const participants = body.participants
+      if (!Array.isArray(participants) || !participants.every(p => typeof p === 'string')) throw new HttpError(400, '"participants" (array of phone numbers) is required')
+      const addressingMode = str(body, 'addressingMode', false) === 'lid' ? 'lid' : 'pn'
+      return send(201, fake.addGroup({ subject: str(body, 'subject') ?? '', participants, to: str(body, 'to', false), addressingMode }))
+    }
+    const groupSend = /^POST \/groups\/([^/]+)\/send$/.exec(route)
+    if (groupSend) {
+      return send(200, await fake.contactSendGroupMessage(str(body, 'from') ?? '', decodeURIComponent(groupSend[1] ?? ''), str(body, 'text') ?? ''))
     }
     if (sendMatch) {
       return send(200, await fake.contactSend(decodeURIComponent(sendMatch[1] ?? ''), str(body, 'text') ?? '', { to: str(body, 'to', false) }))

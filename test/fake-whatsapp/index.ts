@@ -4,3 +4,5 @@ export { FIXTURE_ROOT_SEED, FIXTURE_ROOT_PUBLIC_KEY, rootKeyFromSeed } from './c
 export type { ScanOptions, PairResult } from './pairing.js'
 export type { ReceivedMessage, Receipt } from './world.js'
 export type { SentByContact } from './messages.js'
+export type { GroupInfo } from './contacts-api.js'
+export type { GroupOptions } from './groups.js'

@@ -8,10 +8,11 @@ import {
   type BinaryNode,
 } from '@whiskeysockets/baileys'
 import type { FakeConnection } from './connection.js'
+import { groupIqHandlers } from './groups.js'
 import { bundleNodes, type PublicBundle } from './signal.js'
 import type { Account, Companion, World } from './world.js'
 
-type IqHandler = (world: World, conn: FakeConnection, iq: BinaryNode, child: BinaryNode | undefined) => BinaryNode[] | undefined
+export type IqHandler = (world: World, conn: FakeConnection, iq: BinaryNode, child: BinaryNode | undefined) => BinaryNode[] | undefined
 
 const uint = (b: Uint8Array | undefined): number => (b && b.length ? Buffer.from(b).readUIntBE(0, b.length) : 0)
 const buf = (node: BinaryNode | undefined, tag: string): Buffer => {
@@ -142,6 +143,7 @@ const handlers: Record<string, IqHandler> = {
     },
   ],
   'privacy/set/tokens': () => [{ tag: 'tokens', attrs: {} }],
+  ...groupIqHandlers,
 }
 
 export const iqKey = (iq: BinaryNode): string => {

@@ -5,6 +5,7 @@ import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, type BinaryNode, 
 import type { FakeConnection } from './connection.js'
 import { companionAddress, type FakeDevice } from './signal.js'
 import type { Account, Contact, World } from './world.js'
+import { deliverOrQueue } from './backlog.js'
 
 const now = () => String(Math.floor(Date.now() / 1000))
 export const textOf = (m: proto.IMessage | null | undefined): string =>
@@ -49,42 +50,56 @@ export const handleClientMessage = async (world: World, conn: FakeConnection, no
       world.decryptErrors.push({ id, to: jid, error: err instanceof Error ? err.message : String(err) })
     }
   }
+  ackClientMessage(world, conn, id, to, [{ from: to }])
+}
+
+/**
+ * Answers a message the companion sent as the server does (world.messageAcks: ack, nack 479 or
+ * nothing); after an ack, the recipients' phones confirm delivery a moment later (`receipts`: the
+ * attributes of each delivery receipt besides id and t).
+ */
+export const ackClientMessage = (world: World, conn: FakeConnection, id: string, to: string, receipts: Array<Record<string, string>>): void => {
   if (world.messageAcks === 'error') conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now(), error: '479' } })
   if (world.messageAcks !== 'ack') return world.changed()
   conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } })
-  // The recipient's phone confirms delivery a moment later.
-  setTimeout(() => conn.send({ tag: 'receipt', attrs: { from: to, id, t: now() } }), 5).unref()
+  setTimeout(() => {
+    for (const attrs of receipts) conn.send({ tag: 'receipt', attrs: { ...attrs, id, t: now() } })
+  }, 5).unref()
   world.changed()
 }
 
 export interface SentByContact {
   id: string
-  type: 'pkmsg' | 'msg' | 'queued'
+  /** How it was encrypted to the companion; 'queued' when it waits in the offline backlog. */
+  type: 'pkmsg' | 'msg' | 'skmsg' | 'queued'
 }
 
-/** Encrypts `text` from the contact to the account's companion and delivers it on `conn`. */
+/** The stanza `type` of a message: text or media. */
+export const stanzaType = (message: proto.IMessage): 'text' | 'media' =>
+  message.conversation || message.extendedTextMessage ? 'text' : 'media'
+
+/**
+ * Encrypts `message` from the contact to the account's companion and delivers it, or queues it
+ * (encrypted, as the server keeps it) when the account has no live connection.
+ */
 export const deliverFromContact = async (
   world: World,
-  conn: FakeConnection,
   account: Account,
   contact: Contact,
-  text: string,
+  message: proto.IMessage,
   id: string,
-): Promise<'pkmsg' | 'msg'> => {
+): Promise<SentByContact> => {
   const companion = account.companion
   if (!companion) throw new Error(`account ${account.pn} is not paired`)
-  const { type, ciphertext } = await contact.device.encrypt(
-    companionAddress(account.lid, companion.deviceId),
-    { conversation: text },
-    () => world.takeUploadedBundle(companion),
+  const { type, ciphertext } = await contact.device.encrypt(companionAddress(account.lid, companion.deviceId), message, () =>
+    world.takeUploadedBundle(companion),
   )
-  conn.send({
+  const node: BinaryNode = {
     tag: 'message',
-    attrs: { from: `${contact.pn}@s.whatsapp.net`, id, t: now(), type: 'text', notify: contact.name },
+    attrs: { from: `${contact.pn}@s.whatsapp.net`, id, t: now(), type: stanzaType(message), notify: contact.name },
     content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
-  })
-  world.changed()
-  return type
+  }
+  return { id, type: deliverOrQueue(world, account, node) === 'queued' ? 'queued' : type }
 }
 
 export const newMessageId = (): string => `3A${randomBytes(9).toString('hex').toUpperCase()}`

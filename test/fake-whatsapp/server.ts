@@ -4,18 +4,21 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
-import { Curve, getBinaryNodeChild, type BinaryNode, type MediaType, type proto } from '@whiskeysockets/baileys'
+import { Curve, getBinaryNodeChild, type BinaryNode, type MediaType } from '@whiskeysockets/baileys'
 import { FIXTURE_ROOT_SEED, makeCertChain, rootKeyFromSeed } from './certs.js'
 import { FakeConnection, type ConnectionHandlers } from './connection.js'
 import { iqKey, routeIq } from './iq-router.js'
 import { encryptAndHost, mediaConnNodes, startFakeMedia, type FakeMedia } from './media.js'
-import { deliverMessageFromContact, retryReceiptNode } from './receipts.js'
-import { deliverFromContact, handleClientMessage, newMessageId, type SentByContact } from './messages.js'
+import { handleClientMessage } from './messages.js'
+import { flushBacklog, settle } from './backlog.js'
+import { contactControls } from './contacts-api.js'
+import { inspectControls } from './inspect-api.js'
+import { handleClientGroupMessage } from './groups.js'
 import { handlePairDeviceSign, scanQR, startPairing, type PairResult, type ScanOptions } from './pairing.js'
 import { handleControlRequest } from './http-control.js'
 import { enterPairingCode, handleLinkCodeIq } from './link-code.js'
 import type { HandshakeResult } from './noise.js'
-import { userOf, World, type Account, type ReceivedMessage, type Receipt } from './world.js'
+import { World, type Account, type Receipt } from './world.js'
 
 export interface FakeWhatsAppOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
@@ -28,6 +31,11 @@ export interface FakeWhatsAppOptions {
   lidOnFirstLookupOnly?: boolean
   /** A second login of a paired account: 'replace' (default, 440 to the older one) or 'allow'. */
   onSecondLogin?: 'replace' | 'allow'
+  /**
+   * Messages the client never receipted (it nacked them, or went away first) are delivered again,
+   * offline, at its next login, as WhatsApp does (default false: delivered once).
+   */
+  redeliverUnreceipted?: boolean
   /** Called with errors the fake hit while handling a client (default: ignored, see errors()). */
   onError?: (err: unknown) => void
 }
@@ -40,6 +48,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
   const world = new World({
     lidOnFirstLookupOnly: options.lidOnFirstLookupOnly ?? false,
     onSecondLogin: options.onSecondLogin ?? 'replace',
+    redeliverUnreceipted: options.redeliverUnreceipted ?? false,
   })
   const defaultAccount = options.account ?? DEFAULT_ACCOUNT
   world.account(defaultAccount.pn, defaultAccount.lid).name = options.account?.name
@@ -89,18 +98,6 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     world.changed()
   }
 
-  /** After the last iq Baileys awaits before 'open': deliver what came in while it was away. */
-  const afterLogin = async (conn: FakeConnection): Promise<void> => {
-    const account = conn.account
-    if (!account) return
-    const queued = account.offline.splice(0)
-    for (const m of queued) {
-      const contact = world.contactByUser(userOf(m.from))
-      if (contact) await deliverFromContact(world, conn, account, contact, m.text, m.id)
-    }
-    conn.send({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] })
-  }
-
   const onNode = async (conn: FakeConnection, node: BinaryNode): Promise<void> => {
     if (handlePairDeviceSign(world, conn, node)) return
     switch (node.tag) {
@@ -116,16 +113,19 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
           return
         }
         const key = routeIq(world, conn, node)
-        if (key === 'encrypt/get/digest') await afterLogin(conn)
+        // The last iq Baileys awaits before 'open': deliver what came in while it was away.
+        if (key === 'encrypt/get/digest') flushBacklog(world, conn)
         return
       }
       case 'message':
+        if (node.attrs.to?.endsWith('@g.us')) return handleClientGroupMessage(world, conn, node)
         return handleClientMessage(world, conn, node)
       case 'receipt': {
         const r: Receipt = { id: node.attrs.id ?? '', to: node.attrs.to ?? '', type: node.attrs.type ?? 'delivery' }
         if (node.attrs.from) r.from = node.attrs.from
         world.receipts.push(r)
         conn.send({ tag: 'ack', attrs: { class: 'receipt', id: r.id, from: r.to } })
+        if (conn.account) settle(conn.account, node)
         world.changed()
         return
       }
@@ -133,6 +133,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
         const ack: { id: string; class: string; error?: string } = { id: node.attrs.id ?? '', class: node.attrs.class ?? '' }
         if (node.attrs.error) ack.error = node.attrs.error
         world.acks.push(ack)
+        if (conn.account) settle(conn.account, node)
         world.changed()
         return
       }
@@ -198,6 +199,8 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
   }
 
   const api = {
+    ...contactControls(world, accountOf),
+    ...inspectControls(world, accountOf, errors),
     /** ws://127.0.0.1:PORT/ws/chat: pass it to makeWASocket as waWebSocketUrl (the app: WA_WS_URL). */
     url: `ws://127.0.0.1:${port}/ws/chat`,
     /** Base URL of the HTTP control API (see http-control.ts). */
@@ -251,106 +254,11 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     waitingForScan(): number {
       return [...connections].filter(c => c.pairing && !c.closed).length
     },
-    addContact(contact: { pn: string; lid: string; name?: string }): { jid: string; lid: string } {
-      const c = world.addContact(contact.pn, contact.lid, contact.name)
-      world.changed()
-      return { jid: `${c.pn}@s.whatsapp.net`, lid: `${c.lid}@lid` }
-    },
-    /**
-     * The contact sends `text` to the account's companion (default account). With no live
-     * connection it is queued and delivered at the next login (type 'queued').
-     */
-    async contactSend(pn: string, text: string, opts: { to?: string } = {}): Promise<SentByContact> {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const account = accountOf(opts.to)
-      if (!account.companion) throw new Error(`account ${account.pn} is not paired`)
-      const id = newMessageId()
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) {
-        account.offline.push({ from: contact.pn, text, id })
-        return { id, type: 'queued' }
-      }
-      return { id, type: await deliverFromContact(world, conn, account, contact, text, id) }
-    },
-    /**
-     * The contact's phone reports a message the companion sent it as read or played (a delivery
-     * receipt already goes out automatically for every message).
-     */
-    contactReceipt(pn: string, id: string, type: 'read' | 'played', opts: { to?: string } = {}): void {
-      const account = accountOf(opts.to)
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
-      conn.send({ tag: 'receipt', attrs: { from: `${userOf(pn)}@s.whatsapp.net`, id, t: String(Math.floor(Date.now() / 1000)), type } })
-    },
     /** WhatsApp's media servers (uploads, downloads): route *.whatsapp.net here (media-redirect.ts). */
     media: media as FakeMedia,
-    /** The contact sends any message (location, a media message made with mediaMessage()...). */
-    async contactSendMessage(pn: string, message: proto.IMessage, opts: { to?: string } = {}): Promise<SentByContact> {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const account = accountOf(opts.to)
-      const conn = [...account.connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error(`account ${account.pn} has no live connection`)
-      const id = newMessageId()
-      return { id, type: await deliverMessageFromContact(world, conn, account, contact, message, id) }
-    },
     /** Encrypts and hosts a file as a sender's phone does; returns the fields of its media message. */
     hostMedia(bytes: Buffer, type: MediaType) {
       return encryptAndHost(media, bytes, type)
-    },
-    /** The contact could not decrypt message `id` and asks the companion to send it again. */
-    contactRetry(pn: string, id: string, opts: { to?: string; count?: number } = {}): void {
-      const contact = world.contacts.get(userOf(pn))
-      if (!contact) throw new Error(`unknown contact ${pn}`)
-      const conn = [...accountOf(opts.to).connections].filter((c): c is FakeConnection => c instanceof FakeConnection && !c.closed).at(-1)
-      if (!conn) throw new Error('no live connection')
-      conn.send(retryReceiptNode(contact, id, opts.count))
-    },
-    /** Messages the fake contacts received from companions, decrypted. */
-    received(): ReceivedMessage[] {
-      return [...world.received]
-    },
-    /** The account phone's decrypted copies of what its companion sent (deviceSentMessage). */
-    deviceSent(): ReceivedMessage[] {
-      return [...world.deviceSent]
-    },
-    /** Receipts the companion sent for messages it got (Baileys' ack for a message). */
-    receipts(): Receipt[] {
-      return [...world.receipts]
-    },
-    /** Acks (and nacks, with `error`) the companion sent. */
-    acks(): Array<{ id: string; class: string; error?: string }> {
-      return [...world.acks]
-    },
-    /** Resolves with the first truthy value of `predicate`, re-checked on every change. */
-    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        const check = () => {
-          let value: T | undefined | null | false
-          try {
-            value = predicate()
-          } catch (err) {
-            done()
-            reject(err)
-            return
-          }
-          if (value) {
-            done()
-            resolve(value)
-          }
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`fake-whatsapp waitFor timed out after ${timeoutMs} ms`))
-        }, timeoutMs)
-        const done = () => {
-          clearTimeout(timer)
-          world.off('change', check)
-        }
-        world.on('change', check)
-        check()
-      })
     },
     /** How the server answers the companion's messages from now on: ack (default), error (479), none. */
     setMessageAcks(mode: 'ack' | 'error' | 'none'): void {
@@ -383,41 +291,6 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
       account.companion = undefined
       for (const c of liveOf(account.pn)) c.streamError({ tag: 'stream:error', attrs: { code: '401' } })
       world.changed()
-    },
-    /** One-time pre-keys the account's companion has left on the server (812 after first login). */
-    preKeyCount(pn?: string): number {
-      return accountOf(pn).companion?.bundle?.preKeys.size ?? 0
-    },
-    /** Login handshakes (successful or refused) for the account since the fake started. */
-    connectionAttempts(pn?: string): number {
-      return world.loginAttempts.get(accountOf(pn).pn) ?? 0
-    },
-    /** Logged-in connections of the account right now. */
-    liveConnections(pn?: string): number {
-      return accountOf(pn).connections.size
-    },
-    /** The most logged-in connections the account ever had at once (2+ means two instances overlapped). */
-    maxConcurrentConnections(pn?: string): number {
-      return accountOf(pn).maxConcurrent
-    },
-    /** The paired companion (device id, JIDs) or undefined. */
-    companion(pn?: string): { deviceId: number; jid: string; lid: string } | undefined {
-      const a = accountOf(pn)
-      const c = a.companion
-      return c && { deviceId: c.deviceId, jid: `${a.pn}:${c.deviceId}@s.whatsapp.net`, lid: `${a.lid}:${c.deviceId}@lid` }
-    },
-    /** Total handshakes (registrations and logins). */
-    handshakes(): number {
-      return world.handshakes
-    },
-    /** Errors the fake hit, decrypt failures and iqs it answered with a bare result. */
-    errors(): { internal: string[]; decrypt: Array<{ id: string; to: string; error: string }>; unhandledIqs: string[] } {
-      return { internal: [...errors], decrypt: [...world.decryptErrors], unhandledIqs: [...world.unhandled] }
-    },
-    /** Subscribe to state changes (returns an unsubscribe function). */
-    onChange(listener: () => void): () => void {
-      world.on('change', listener)
-      return () => world.off('change', listener)
     },
     async close(): Promise<void> {
       await media.close()

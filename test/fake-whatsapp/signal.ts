@@ -5,6 +5,7 @@ import { ProtocolAddress, SessionBuilder, SessionCipher, type SessionRecord, typ
 import * as curve from 'libsignal/src/curve.js'
 import { proto, encodeWAMessage, unpadRandomMax16, type BinaryNode } from '@whiskeysockets/baileys'
 import type { KeyPair } from './certs.js'
+import { SenderKeys } from './sender-keys.js'
 
 interface SignalKeyPair {
   pubKey: Buffer
@@ -42,6 +43,8 @@ export class FakeDevice {
   private nextPreKeyId = 1
   private readonly sessions = new Map<string, SessionRecord>()
   private readonly storage: SignalStorage
+  /** Group sender keys: its own per group, and those other senders distributed to it. */
+  readonly senderKeys = new SenderKeys()
 
   /** identity: an existing curve key pair (the phone uses the account's ADV key), else a new one. */
   constructor(identity?: KeyPair) {

@@ -1,9 +1,10 @@
 // The fake's state: accounts (each with its fake phone and at most one paired companion),
 // contacts, and what it received. Shared by the connection handlers and the control API.
 import { EventEmitter } from 'node:events'
-import { Curve, jidDecode, type proto } from '@whiskeysockets/baileys'
+import { Curve, jidDecode, type BinaryNode, type proto } from '@whiskeysockets/baileys'
 import type { KeyPair } from './certs.js'
 import { FakeDevice, type PublicBundle } from './signal.js'
+import type { Group } from './groups.js'
 
 /** What a companion uploaded with `encrypt/set/registration`. */
 export interface UploadedBundle {
@@ -34,8 +35,10 @@ export interface Account {
   nextDeviceId: number
   connections: Set<LiveConnection>
   maxConcurrent: number
-  /** Messages from contacts while no connection was live, delivered at the next login. */
-  offline: Array<{ from: string; text: string; id: string }>
+  /** Stanzas (messages, receipts) sent while no connection was live, delivered at the next login (backlog.ts). */
+  backlog: BinaryNode[]
+  /** Messages delivered live but not receipted yet, with the connection they went to (redeliverUnreceipted). */
+  unreceipted: Map<string, { node: BinaryNode; connId: number }>
 }
 
 /** What the world needs to know of a logged-in connection (see connection.ts). */
@@ -54,10 +57,12 @@ export interface Contact {
 export interface ReceivedMessage {
   /** Sender companion, e.g. `15550001111:7@s.whatsapp.net`. */
   from?: string
-  /** Recipient contact, `<pn>@s.whatsapp.net`. */
+  /** Recipient contact, `<pn>@s.whatsapp.net`, or the group, `<id>@g.us`. */
   to: string
+  /** In a group: the member (`<pn>@s.whatsapp.net`) who decrypted this copy; one entry per member. */
+  member?: string
   text: string
-  type: 'pkmsg' | 'msg'
+  type: 'pkmsg' | 'msg' | 'skmsg'
   id: string
   /** The whole decrypted message (media, reactions, edits...). */
   message?: proto.IMessage
@@ -74,6 +79,8 @@ export interface WorldOptions {
   lidOnFirstLookupOnly: boolean
   /** On a second login of the same account: 'replace' (real WhatsApp: 440 to the older) or 'allow'. */
   onSecondLogin: 'replace' | 'allow'
+  /** Messages delivered but never receipted (nacked, or the client went away) come again at the next login. */
+  redeliverUnreceipted: boolean
 }
 
 /** Digits of a phone number or JID user: '+1 555-000' and '1555000@s.whatsapp.net' -> '1555000'. */
@@ -88,6 +95,8 @@ export class World extends EventEmitter {
   /** The same accounts and contacts by LID user: lookups stay O(1) with hundreds of accounts. */
   readonly #accountsByLid = new Map<string, Account>()
   readonly #contactsByLid = new Map<string, Contact>()
+  /** Groups by JID (`<id>@g.us`), see groups.ts. */
+  readonly groups = new Map<string, Group>()
   readonly received: ReceivedMessage[] = []
   /** Copies of sent messages decrypted by the fake phone (deviceSentMessage). */
   readonly deviceSent: ReceivedMessage[] = []
@@ -125,7 +134,8 @@ export class World extends EventEmitter {
         nextDeviceId: 7,
         connections: new Set(),
         maxConcurrent: 0,
-        offline: [],
+        backlog: [],
+        unreceipted: new Map(),
       }
       this.accounts.set(user, acc)
       this.#accountsByLid.set(acc.lid, acc)
