@@ -20,7 +20,7 @@ t.test('pair, send, receive, restart from saved state', async t => {
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
   fake.addContact(BOB)
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
 
   const client = await pairAndOpen(t, fake, dir)
   t.equal(client.sock.user?.id, '15550001111:7@s.whatsapp.net', 'open with the account JID')
@@ -74,7 +74,7 @@ t.test('lidOnFirstLookupOnly: the first send after a restart reuses the saved se
   const fake = await startFakeWhatsApp({ lidOnFirstLookupOnly: true })
   t.teardown(() => fake.close())
   fake.addContact(BOB)
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
   const client = await pairAndOpen(t, fake, dir)
   await client.sock.sendMessage(BOB_JID, { text: 'one' })
   await fake.waitFor(() => fake.received().find(m => m.text === 'one'))
@@ -92,7 +92,7 @@ t.test('messages sent while the companion is offline arrive at the next login, m
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
   fake.addContact(BOB)
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
   const client = await pairAndOpen(t, fake, dir)
   client.end()
   await fake.waitFor(() => fake.liveConnections() === 0)
@@ -117,7 +117,7 @@ t.test('messages sent while the companion is offline arrive at the next login, m
 t.test('close codes: drop, 440 conflict, second login, 401 unpair', async t => {
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
   const client = await pairAndOpen(t, fake, dir)
 
   t.equal(fake.dropConnection(), 1)
@@ -155,7 +155,7 @@ t.test('HTTP control API', async t => {
   }
   t.match(await call('POST', '/contacts', BOB), { status: 201, json: { jid: BOB_JID, lid: `${BOB.lid}@lid` } })
   t.match(await call('POST', '/contacts', { pn: 1 }), { status: 400 })
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
   const first = await connectClient(fake.url, dir)
   t.teardown(() => first.end())
   t.match(await call('POST', '/scan', { qr: await first.qr() }), { status: 200, json: { jid: '15550001111:7@s.whatsapp.net' } })
@@ -176,7 +176,7 @@ t.test('pairing code (link_code_companion_reg) instead of a QR', async t => {
   const fake = await startFakeWhatsApp()
   t.teardown(() => fake.close())
   fake.addContact(BOB)
-  const dir = tempDir(t)
+  const dir = await tempDir(t)
   const first = await connectClient(fake.url, dir)
   t.teardown(() => first.end())
   await first.qr() // the registration is waiting; apps ask for a code at this point

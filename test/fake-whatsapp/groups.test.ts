@@ -24,7 +24,7 @@ for (const addressingMode of ['pn', 'lid'] as const) t.test(`a group both ways, 
   const group = fake.addGroup({ subject: 'Team', participants: [BOB.pn, CAROL.pn], addressingMode })
   t.match(group, { jid: /^120363\d{12}@g\.us$/, subject: 'Team', account: fake.account.pn, participants: [BOB.pn, CAROL.pn], addressingMode })
   t.throws(() => fake.addGroup({ subject: 'x', participants: ['15559999999'] }), /unknown contact/)
-  const client = await pairAndOpen(t, fake, tempDir(t))
+  const client = await pairAndOpen(t, fake, await tempDir(t))
 
   const meta = await client.sock.groupMetadata(group.jid)
   t.match(meta, { id: group.jid, subject: 'Team', size: 3, owner: wire(fake.account), addressingMode })
@@ -87,7 +87,7 @@ t.test('groups over the HTTP control API', async t => {
   t.match(await call('POST', '/groups', { subject: 'bad', participants: 'nope' }), { status: 400 })
   t.match(await call('GET', '/groups'), { status: 200, json: [{ subject: 'Over HTTP' }] })
   const groupJid = (created.json as { jid: string }).jid
-  const client = await pairAndOpen(t, fake, tempDir(t))
+  const client = await pairAndOpen(t, fake, await tempDir(t))
   const sent = await call('POST', `/groups/${encodeURIComponent(groupJid)}/send`, { from: BOB.pn, text: 'via http' })
   t.match(sent, { status: 200, json: { type: 'skmsg' } })
   await fake.waitFor(() => client.messages.find(m => m.key.remoteJid === groupJid && m.message?.conversation === 'via http'))

@@ -1,21 +1,12 @@
-// Shared by the fake's own tests: a temp auth dir, QR pairing plus the 515 restart, and reopening a
+// Shared by the fake's own tests: a temp auth dir (test/helpers), QR pairing plus the 515 restart, and reopening a
 // client from saved auth state, all against the real Baileys client (client.ts).
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { connectClient, type TestClient } from './client.js'
 import type { FakeWhatsApp } from './index.js'
 
+export { tempDir } from '../helpers/temp-dir.js'
 /** The bit of a tap Test the helpers use. */
-export interface TapLike {
-  teardown(fn: () => unknown): void
-}
-
-export const tempDir = (t: TapLike): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-wa-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+import type { Teardown as TapLike } from '../helpers/teardown.js'
+export type { TapLike }
 
 /** QR pairing then the restart the app does on 515. Returns the open client. */
 export const pairAndOpen = async (t: TapLike, fake: FakeWhatsApp, dir: string): Promise<TestClient> => {
