@@ -12,6 +12,8 @@ import type { SessionObserver } from '../whatsapp/observers.js'
 import { messageReceived, messageStatus, sessionQr, sessionStatus, statusOf } from './normalise.js'
 import type { EventOutbox, NewEvent } from './types.js'
 
+const PROGRESS = ['sent', 'delivered', 'read', 'played'] as const
+
 export interface ProducerOptions {
   outbox: EventOutbox
   log: Pick<Logger, 'warn'>
@@ -46,10 +48,19 @@ export function createEventProducer({ outbox, log, now = () => new Date() }: Pro
     void work.finally(() => pending.delete(work))
   }
 
+  /**
+   * The status events of one report. A status implies the earlier ones (Baileys may fold the server
+   * ack into a delivery it buffered): each is produced once, in order, thanks to the dedupe keys.
+   * The server ack concerns the chat; a group member's receipt starts at delivered.
+   */
   const status = (m: { remoteJid?: string | null; id?: string | null }, recipient: string | null | undefined, code: number | null | undefined, reason?: string | null): NewEvent[] => {
     const s = statusOf(code)
     if (!s || !m.id || !m.remoteJid) return []
-    return [messageStatus({ messageId: m.id, chat: m.remoteJid, recipient: recipient ?? m.remoteJid, status: s, at: now(), reason })]
+    const to = recipient ?? m.remoteJid
+    const at = now()
+    if (s === 'failed') return [messageStatus({ messageId: m.id, chat: m.remoteJid, recipient: to, status: s, at, reason })]
+    const from = to === m.remoteJid ? 0 : 1
+    return PROGRESS.slice(from, PROGRESS.indexOf(s) + 1).map((status) => messageStatus({ messageId: m.id as string, chat: m.remoteJid as string, recipient: to, status, at }))
   }
 
   const observer: SessionObserver = {
