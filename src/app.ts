@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> lease -> sessions -> cleanup -> messages -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -19,6 +19,7 @@ import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } 
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
 import dbPlugin from './plugins/db.js'
+import eventsPlugin from './plugins/events.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import leasePlugin from './plugins/lease.js'
@@ -48,6 +49,8 @@ export interface AppOptions {
   mediaAgentOptions?: AgentOptions
   /** Wraps the message store (the send benchmark measures with it switched off). */
   wrapMessageStore?: (store: MessageStore) => MessageStore
+  /** Heartbeat period of GET /events/stream (default 15 s; tests shorten it). */
+  eventsHeartbeatMs?: number
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -117,6 +120,8 @@ export const appPlugin = fp<AppOptions>(
     app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, new ApiError('NOT_FOUND')))
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(dbPlugin, { config, logger: options.logger })
+    // Before the sessions, so the event outbox closes after they stopped (see src/plugins/events.ts).
+    await app.register(eventsPlugin, { config, logger: options.logger, heartbeatMs: options.eventsHeartbeatMs })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
     await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {
