@@ -18,6 +18,7 @@ import type { MessageStore } from './messages/store/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
+import clusterPlugin from './plugins/cluster.js'
 import dbPlugin from './plugins/db.js'
 import eventsPlugin from './plugins/events.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -123,6 +124,7 @@ export const appPlugin = fp<AppOptions>(
     // Before the sessions, so the event outbox closes after they stopped (see src/plugins/events.ts).
     await app.register(eventsPlugin, { config, logger: options.logger, heartbeatMs: options.eventsHeartbeatMs })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
+    await app.register(clusterPlugin, { config, logger: options.logger })
     await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {
       config,

@@ -46,6 +46,8 @@ export class LeaseHolder {
   #nextPollAt = 0
   /** Held: the local deadline (loop clock). */
   #deadlineAt = Infinity
+  /** Standby placed elsewhere: when its row was last read (loop clock). */
+  #readAt = -Infinity
   #stopping: Promise<boolean> | null = null
   readonly #onAbort = () => { void this.stop({ release: false }) }
 
@@ -66,6 +68,7 @@ export class LeaseHolder {
       renewFailures: 0,
       losses: 0,
       lastError: null,
+      deferredTo: null,
     }
   }
 
@@ -149,9 +152,40 @@ export class LeaseHolder {
       return
     }
     // Not ours (or ours but the answer came too late to be safe: the next attempt extends it).
-    this.#update({ holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt, takeovers: o.takeovers, lastError: null })
+    this.#update({ holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt, takeovers: o.takeovers, lastError: null, deferredTo: null })
     const wait = o.ok ? 0 : Math.min(config.pollEveryMs, Math.max(MIN_POLL_MS, o.remainingMs + MIN_POLL_MS))
     this.#nextPollAt = clock.now() + wait
+  }
+
+  /**
+   * Placement gives the lease to another instance: no attempt now; asked again after a poll period.
+   * Returns whether the current row should be read (placed elsewhere anew, or not read for a ttl), so
+   * this standby can still say who holds the session.
+   */
+  deferred(to: string): boolean {
+    const now = this.#loop.clock.now()
+    const read = this.#state.deferredTo !== to || now - this.#readAt >= this.#loop.config.ttlMs
+    if (this.#state.deferredTo !== to) this.#update({ deferredTo: to })
+    if (read) this.#readAt = now
+    this.#nextPollAt = now + this.#loop.config.pollEveryMs
+    return read
+  }
+
+  /** The row read for a standby placed elsewhere (undefined: no row). Changes only what it knows. */
+  rowRead(o: LeaseOutcome | undefined): void {
+    if (this.#phase !== 'standby') return
+    const live = o !== undefined && o.remainingMs > 0
+    this.#update({
+      holder: live ? o.owner : null,
+      fencingToken: o?.fencingToken ?? null,
+      expiresAt: live ? o.expiresAt : null,
+      takeovers: o?.takeovers ?? this.#state.takeovers,
+    })
+  }
+
+  /** Placement changed: in standby, be asked again at the next poll tick rather than a poll period later. */
+  pollNow(): void {
+    if (this.#phase === 'standby') this.#nextPollAt = Math.min(this.#nextPollAt, this.#loop.clock.now())
   }
 
   acquireFailed(err: unknown): void {
@@ -187,7 +221,7 @@ export class LeaseHolder {
     this.#deadlineAt = deadlineAt
     this.#update({
       role: 'holder', holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt,
-      takeovers: o.takeovers, acquisitions: this.#state.acquisitions + 1, lastError: null,
+      takeovers: o.takeovers, acquisitions: this.#state.acquisitions + 1, lastError: null, deferredTo: null,
     })
     this.#loop.logger?.debug({ clientId: this.clientId, fencingToken: o.fencingToken, takeovers: o.takeovers }, 'session lease acquired')
     this.#loop.place(this)

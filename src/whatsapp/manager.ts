@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
 import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/types.js'
+import type { Placement } from '../cluster/placement.js'
 import type { LeaseManager } from '../lease/index.js'
 import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
@@ -12,6 +13,7 @@ import type { StoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
 import { createObserverSet, type SessionObserver } from './observers.js'
 import { createGate } from './gate.js'
+import { createClusterSessions } from './cluster-sessions.js'
 import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
 import type { WASocket } from './socket.js'
@@ -35,6 +37,11 @@ export interface SessionManagerOptions {
    * before connecting and opens the store under its fencing token. Absent: sessions connect at once.
    */
   lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner' | 'releaseAll' | 'forget'>
+  /**
+   * Placement (a cluster): a session created through this instance is pinned here until it is linked,
+   * so pairing never moves; placement applies to it afterwards.
+   */
+  placement?: Pick<Placement, 'pin' | 'unpin' | 'drop'>
 }
 
 /** How long POST /sessions waits for the new session's first outcome before answering. */
@@ -42,9 +49,11 @@ const CREATE_SETTLE_MS = 10_000
 
 const unreadable = (err: StoreDataError) => new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
-export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease }: SessionManagerOptions) {
+export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease, placement }: SessionManagerOptions) {
   const open = openHandle ?? ((clientId: string, options: OpenOptions) => store.open(clientId, options))
   const sessions = new Map<string, Session>()
+  /** Sessions registered because they are stored (boot resume, discovery), not created here. */
+  const adopted = new Set<string>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
   const observers = createObserverSet(log)
@@ -63,7 +72,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   }
 
   function forget(session: Session): void {
-    if (sessions.get(session.clientId) === session) sessions.delete(session.clientId)
+    if (sessions.get(session.clientId) !== session) return
+    sessions.delete(session.clientId)
+    adopted.delete(session.clientId)
   }
 
   function assertRoom(clientId: string): void {
@@ -110,6 +121,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    */
   async function create(clientId: string): Promise<Session> {
     const session = register(clientId)
+    if (placement) {
+      placement.pin(clientId)
+      // Linked (or gone): placement applies again, after a grace period for the others to discover it.
+      const unpin = (next: string) => { if (next === 'open' || next === 'stopped') placement.unpin(clientId) }
+      session.on('state', unpin)
+    }
     // A fatal store error also reaches settled(); start() rejecting with it needs no other handling.
     session.start().catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
@@ -146,6 +163,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
         if (s.status !== 'active' || sessions.has(s.clientId) || closed) continue
         try {
           resume.add(register(s.clientId))
+          adopted.add(s.clientId)
         } catch (err) {
           if (err instanceof SessionError && err.code === 'SESSION_LIMIT_REACHED') resume.refuse(s.clientId, err.code, err.message)
           else throw err
@@ -170,6 +188,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       await session.logout()
       forget(session)
     }
+    placement?.drop(clientId)
     let hadStoredData: boolean
     try {
       hadStoredData = await store.delete(clientId)
@@ -218,6 +237,10 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     }
   }
 
+  const cluster = createClusterSessions({
+    sessions, adopted, register, forget, store, defaultClientId: config.clientId, log, isClosed: () => closed,
+  })
+
   function countByState(): Record<SessionState, number> {
     const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>
     for (const session of sessions.values()) counts[session.state]++
@@ -260,6 +283,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     sendText: (clientId: string, to: string, text: string) => counted(() => get(clientId).sendText(to, text), metrics.messageSent),
     requestPairingCode: (clientId: string, phone: string) => counted(() => get(clientId).requestPairingCode(phone), metrics.pairingCode),
     countByState,
+    /** Cluster: registers every linked stored session in standby; stops adopted ones no longer stored. */
+    discover: cluster.discover,
+    /** Cluster: clean hand-over (stop, flush, release), then standby here again. */
+    handOver: cluster.handOver,
+    /** Client ids of the sessions whose lease this instance holds. */
+    held: cluster.held,
     /** Lease states of the running sessions that have one (metrics). */
     *leaseStates() {
       for (const s of sessions.values()) {

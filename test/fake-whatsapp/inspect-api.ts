@@ -75,6 +75,10 @@ export function inspectControls(world: World, accountOf: (pn?: string) => Accoun
     handshakes(): number {
       return world.handshakes
     },
+    /** Conflict stream errors ("replaced", a 440 at the client) the fake has sent, all accounts together. */
+    conflictsSent(): number {
+      return world.conflictsSent
+    },
     /** Errors the fake hit, decrypt failures and iqs it answered with a bare result. */
     errors(): { internal: string[]; decrypt: Array<{ id: string; to: string; error: string }>; unhandledIqs: string[] } {
       return { internal: [...errors], decrypt: [...world.decryptErrors], unhandledIqs: [...world.unhandled] }

@@ -195,6 +195,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     pn === undefined ? [...connections] : [...accountOf(pn).connections].filter((c): c is FakeConnection => c instanceof FakeConnection)
   function conflict(conn: { id: number; close(): void }): void {
     const c = [...connections].find(x => x.id === conn.id)
+    if (c) world.conflictsSent++
     c?.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
   }
 

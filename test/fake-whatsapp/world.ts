@@ -109,6 +109,8 @@ export class World extends EventEmitter {
   /** Every stanza tag+xmlns a client sent that the fake had no specific handler for. */
   readonly unhandled: string[] = []
   handshakes = 0
+  /** `<conflict type="replaced"/>` stream errors sent (each one is a 440 at the client). */
+  conflictsSent = 0
   /** How the server answers a companion's message: ack it (default), refuse it (error 479), or stay silent. */
   messageAcks: 'ack' | 'error' | 'none' = 'ack'
 
