@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> webhooks -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -26,6 +26,8 @@ import messagesPlugin from './plugins/messages.js'
 import sessionsPlugin from './plugins/sessions.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
+import webhooksPlugin from './plugins/webhooks.js'
+import type { EventOutbox } from './events/types.js'
 import opsRoutes from './routes/ops.js'
 import whatsappRoutes from './routes/whatsapp/index.js'
 import { ErrorBody } from './schemas/common.js'
@@ -48,6 +50,8 @@ export interface AppOptions {
   mediaAgentOptions?: AgentOptions
   /** Wraps the message store (the send benchmark measures with it switched off). */
   wrapMessageStore?: (store: MessageStore) => MessageStore
+  /** The stored events the webhooks deliver (tests give an in-memory one); none: nothing is delivered. */
+  eventOutbox?: EventOutbox
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -132,6 +136,7 @@ export const appPlugin = fp<AppOptions>(
       mediaAgentOptions: options.mediaAgentOptions,
       wrapStore: options.wrapMessageStore,
     })
+    await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? null })
 
     await app.register(opsRoutes)
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })

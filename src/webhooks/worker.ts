@@ -123,8 +123,16 @@ export function createWebhookWorker(options: WorkerOptions) {
       pollNow()
       await polling
     },
-    /** Sets or removes the session's webhook in memory (the store already has it). */
-    setHook,
+    /** The session's webhook was set or removed (the store already has it). */
+    hookChanged(clientId: string, hook: SessionWebhook | null): void {
+      setHook(clientId, hook)
+      if (hook && options.isLocal(clientId)) ensure('session', clientId)?.poll(false)
+    },
+    /** Dead letters of the session were queued for redelivery. */
+    requeued(clientId: string): void {
+      if (!options.isLocal(clientId)) return
+      for (const kind of ['global', 'session'] as const) streams.get(key(kind, clientId))?.poll(true)
+    },
     depths: function* () {
       for (const s of streams.values()) yield { clientId: s.clientId, endpoint: s.kind, depth: s.depth() }
     },

@@ -11,7 +11,7 @@ import { createMemoryOutbox } from '../helpers/memory-outbox.js'
 import { startConsumer, type Received } from '../helpers/webhook-consumer.js'
 import { buildWorker, drive, globalEndpoint, OLD_SECRET, SECRET, textEvent } from '../helpers/webhook-worker.js'
 
-async function fileStore(t: Tap.Test) {
+async function fileStore(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'wh-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return createFileWebhookStore({ dir, sealer: createSealer(undefined) })

@@ -6,6 +6,7 @@ import messageRoutes from './messages.js'
 import sendRoutes from './send.js'
 import sessionsRoutes from './sessions.js'
 import statusRoutes from './status.js'
+import webhookRoutes from './webhooks.js'
 
 const whatsappRoutes: FastifyPluginAsync = async (app) => {
   await app.register(statusRoutes)
@@ -14,6 +15,7 @@ const whatsappRoutes: FastifyPluginAsync = async (app) => {
   await app.register(messageRoutes)
   await app.register(sessionsRoutes)
   await app.register(cleanupRoutes)
+  await app.register(webhookRoutes)
 }
 
 export default whatsappRoutes
