@@ -1,6 +1,6 @@
 // A session's own webhook, its dead letters, and their redelivery.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ClientIdQuery, errorResponses, NoQuery } from '../../schemas/common.js'
 import { DeliveriesQuery, DeliveriesResponse, RedeliverBody, RedeliverResponse, WebhookBody, WebhookResponse } from '../../schemas/webhooks.js'
 import { Type } from '@sinclair/typebox'
 import { emptyBodyIsObject } from '../hooks.js'
@@ -65,6 +65,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags,
       summary: 'Send dead letters again (these event ids, or every failed one): same ids, in seq order, after the events pending now',
+      querystring: NoQuery,
       body: RedeliverBody,
       response: { 202: RedeliverResponse, ...errorResponses('VALIDATION_FAILED') },
     },
