@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> webhooks -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> events -> webhooks -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -19,6 +19,7 @@ import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } 
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
 import dbPlugin from './plugins/db.js'
+import eventsPlugin from './plugins/events.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import leasePlugin from './plugins/lease.js'
@@ -50,7 +51,9 @@ export interface AppOptions {
   mediaAgentOptions?: AgentOptions
   /** Wraps the message store (the send benchmark measures with it switched off). */
   wrapMessageStore?: (store: MessageStore) => MessageStore
-  /** The stored events the webhooks deliver (tests give an in-memory one); none: nothing is delivered. */
+  /** Heartbeat period of GET /events/stream (default 15 s; tests shorten it). */
+  eventsHeartbeatMs?: number
+  /** Replaces the event outbox the webhooks deliver from (tests give an in-memory one); default the events plugin's. */
   eventOutbox?: EventOutbox
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
@@ -136,7 +139,10 @@ export const appPlugin = fp<AppOptions>(
       mediaAgentOptions: options.mediaAgentOptions,
       wrapStore: options.wrapMessageStore,
     })
-    await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? null })
+    // After messages: a received message is in the message store (its media downloadable) before
+    // its event exists.
+    await app.register(eventsPlugin, { config, logger: options.logger, heartbeatMs: options.eventsHeartbeatMs })
+    await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? app.events.outbox })
 
     await app.register(opsRoutes)
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })

@@ -94,6 +94,7 @@ export const EnvSchema = Type.Object({
   SEND_BODY_MAX_BYTES: Int(262_144, 2_147_483_647, 262_144, 'largest JSON body POST /send accepts (base64 media travel in it; held in memory): 256 KiB like every route unless raised'),
   SEND_ACK_TIMEOUT_MS: Int(1000, 600_000, 20_000, 'time POST /send waits for WhatsApp\'s server to acknowledge a message before answering 504'),
   MESSAGE_RETENTION_DAYS: Int(1, 3650, 7, 'days sent and received messages are kept (retry receipts, replies, status, media download)'),
+  EVENTS_RETENTION_HOURS: Int(1, 87_600, 72, 'hours events stay in the outbox (GET /events, the live stream, webhook redelivery) before the purge removes them'),
   MESSAGE_QUEUE_INTERVAL_MS: Int(0, 3_600_000, 1_000, 'minimum time between two queued messages of one session'),
   MESSAGE_QUEUE_JITTER_MS: Int(0, 3_600_000, 1_000, 'random extra delay (0 to this) added to each queued message\'s interval'),
   WEBHOOK_URL: Type.Optional(Type.String({ description: 'http(s) URL every session\'s events are POSTed to (signed; needs WEBHOOK_SECRET)' })),
@@ -163,6 +164,8 @@ export interface AppConfig {
     timeoutMs: number
     maxAgeMs: number
   }
+  /** The event outbox (docs/events.md). */
+  events: { retentionHours: number }
   /** Automatic cleanup (0 = off): period, and age after which unlinked/logged-out sessions go (0 = never). */
   cleanup: { intervalMs: number; inactiveAfterDays: number }
   /** Sentences to log once at boot (configuration that works but probably not as the operator meant). */
@@ -335,6 +338,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       queue: { intervalMs: e.MESSAGE_QUEUE_INTERVAL_MS, jitterMs: e.MESSAGE_QUEUE_JITTER_MS },
     },
     webhooks,
+    events: { retentionHours: e.EVENTS_RETENTION_HOURS },
     maxSessions: e.MAX_SESSIONS,
     resumeConcurrency: e.RESUME_CONCURRENCY,
     lease: {

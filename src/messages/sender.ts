@@ -66,6 +66,9 @@ export function createSender({ sessions, store, inflight, ackTimeoutMs, clock, l
         if (outcome.kind === 'ack') {
           // Sent when the ack arrived: a receipt handled meanwhile must not look older than it.
           await keep(clientId, message, Status.SERVER_ACK, undefined, outcome.at)
+          // Baileys reports no event for a server ack (only for a refusal): report it like WhatsApp's
+          // later receipts, so the session's observers (the event producer) learn the message was sent.
+          sock.ev.emit('messages.update', [{ key: message.key, update: { status: Status.SERVER_ACK } }])
           onSent?.('ok')
           return { messageId, jid, message }
         }

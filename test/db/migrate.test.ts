@@ -6,6 +6,8 @@ import { ADMIN_URL, createTestDatabase } from '../helpers/db.js'
 import { checkSchema, createSql, migrate, pendingMigrations, readMigrations, SchemaNotCurrentError } from '../../src/db/index.js'
 
 const TABLES = [
+  'whatsapp_events',
+  'whatsapp_event_counters',
   'whatsapp_messages',
   'whatsapp_idempotency_keys',
   'whatsapp_message_queue',

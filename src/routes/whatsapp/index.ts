@@ -1,6 +1,7 @@
 // Every /api/whatsapp route, one file per subject.
 import type { FastifyPluginAsync } from 'fastify'
 import cleanupRoutes from './cleanup.js'
+import eventRoutes from './events.js'
 import linkingRoutes from './linking.js'
 import messageRoutes from './messages.js'
 import sendRoutes from './send.js'
@@ -15,6 +16,7 @@ const whatsappRoutes: FastifyPluginAsync = async (app) => {
   await app.register(messageRoutes)
   await app.register(sessionsRoutes)
   await app.register(cleanupRoutes)
+  await app.register(eventRoutes)
   await app.register(webhookRoutes)
 }
 

@@ -1,0 +1,193 @@
+// The outbox in local files (file mode): SESSION_PATH/.events/<clientId>.jsonl, one JSON line per
+// event, appended and fsynced before append() resolves. Concurrent appends of a session are
+// group-committed (one write and one fsync for all of them). Opening a session's file recovers its last
+// seq and its dedupe keys; a torn last line (kill -9 in the middle of a write: no newline at the end)
+// is cut off, since its append never resolved. The retention purge rewrites the file atomically,
+// starting with a line that keeps the last seq, so numbering continues after everything expired.
+// A session's events stay in memory once read (file mode is for one small instance).
+import { open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ensureDir, FILE_MODE, fsyncDir, isNotFound, writeTemp } from '../../keystore/file/fsio.js'
+import { assertClientId } from '../../lib/client-id.js'
+import { createGroupCommit, type GroupCommit } from '../../lib/group-commit.js'
+import { newEventId } from '../ids.js'
+import type { EventOutbox, NewEvent, StoredEvent } from '../types.js'
+import { createListeners, uniqueInBatch } from './listeners.js'
+
+interface Line extends StoredEvent { key?: string; at: string }
+interface Meta { meta: { lastSeq: number } }
+interface Log {
+  clientId: string
+  path: string
+  handle: FileHandle
+  events: Line[]
+  keys: Set<string>
+  lastSeq: number
+  commits: GroupCommit<Batch>
+}
+interface Batch { events: NewEvent[]; out: StoredEvent[] }
+
+const SUFFIX = '.jsonl'
+const stored = ({ key: _key, at: _at, ...event }: Line): StoredEvent => event
+
+/** Parses the file's complete lines; returns them and the length of the part that ends with a newline. */
+function parse(text: string): { lines: Array<Line | Meta>; goodLength: number } {
+  const end = text.lastIndexOf('\n') + 1
+  const lines: Array<Line | Meta> = []
+  for (const raw of text.slice(0, end).split('\n')) {
+    if (!raw) continue
+    try {
+      lines.push(JSON.parse(raw) as Line | Meta)
+    } catch {
+      // A damaged line inside the file (not written by this code): skipped, the rest is kept.
+    }
+  }
+  return { lines, goodLength: Buffer.byteLength(text.slice(0, end)) }
+}
+
+export function createFileOutbox({ dir, now = () => new Date(), onListenerError }: { dir: string; now?: () => Date; onListenerError?: (err: unknown) => void }): EventOutbox {
+  const listeners = createListeners(onListenerError)
+  const logs = new Map<string, Promise<Log>>()
+  let closed = false
+
+  async function load(clientId: string): Promise<Log> {
+    await ensureDir(dir)
+    const path = join(dir, `${clientId}${SUFFIX}`)
+    const text = await readFile(path, 'utf8').catch((err: unknown) => (isNotFound(err) ? '' : Promise.reject(err)))
+    const { lines, goodLength } = parse(text)
+    const handle = await open(path, 'a+', FILE_MODE)
+    if (goodLength < Buffer.byteLength(text)) {
+      await handle.truncate(goodLength)
+      await handle.sync()
+    }
+    const log: Log = { clientId, path, handle, events: [], keys: new Set(), lastSeq: 0, commits: createGroupCommit<Batch>((batches) => commit(log, batches)) }
+    for (const line of lines) {
+      if ('meta' in line) {
+        log.lastSeq = Math.max(log.lastSeq, line.meta.lastSeq)
+        continue
+      }
+      log.events.push(line)
+      log.lastSeq = Math.max(log.lastSeq, line.seq)
+      if (line.key) log.keys.add(line.key)
+    }
+    return log
+  }
+
+  function logOf(clientId: string): Promise<Log> {
+    if (closed) return Promise.reject(new Error('the event outbox is closed'))
+    assertClientId(clientId)
+    let log = logs.get(clientId)
+    if (!log) {
+      log = load(clientId)
+      logs.set(clientId, log)
+      log.catch(() => logs.delete(clientId))
+    }
+    return log
+  }
+
+  async function commit(log: Log, batches: Batch[]): Promise<void> {
+    const at = now().toISOString()
+    const lines: Line[] = []
+    const keys = new Set<string>()
+    let seq = log.lastSeq
+    for (const batch of batches) {
+      for (const e of uniqueInBatch(batch.events)) {
+        if (e.dedupeKey !== undefined && (log.keys.has(e.dedupeKey) || keys.has(e.dedupeKey))) continue
+        if (e.dedupeKey !== undefined) keys.add(e.dedupeKey)
+        const line: Line = { id: newEventId(), type: e.type, clientId: log.clientId, seq: ++seq, timestamp: e.timestamp, data: e.data, at, ...(e.dedupeKey !== undefined ? { key: e.dedupeKey } : {}) }
+        lines.push(line)
+        batch.out.push(stored(line))
+      }
+    }
+    if (lines.length === 0) return
+    try {
+      await log.handle.write(lines.map((l) => `${JSON.stringify(l)}\n`).join(''))
+      await log.handle.sync()
+    } catch (err) {
+      for (const b of batches) b.out.length = 0
+      // What was written (in part) is not known: read the file again before the next append.
+      forget(log)
+      throw err
+    }
+    log.events.push(...lines)
+    for (const k of keys) log.keys.add(k)
+    log.lastSeq = seq
+  }
+
+  function forget(log: Log): void {
+    void logs.get(log.clientId)?.then((l) => {
+      if (l === log) logs.delete(log.clientId)
+    })
+    void log.handle.close().catch(() => undefined)
+  }
+
+  async function purgeLog(log: Log, before: Date): Promise<number> {
+    return log.commits.exclusive(async () => {
+      const keep = log.events.filter((e) => new Date(e.at) >= before)
+      const removed = log.events.length - keep.length
+      if (removed === 0) return 0
+      const meta: Meta = { meta: { lastSeq: log.lastSeq } }
+      const text = [meta, ...keep].map((l) => `${JSON.stringify(l)}\n`).join('')
+      const tmp = await writeTemp(log.path, text)
+      await log.handle.close()
+      await rename(tmp, log.path)
+      await fsyncDir(dir)
+      log.handle = await open(log.path, 'a+', FILE_MODE)
+      log.events = keep
+      log.keys = new Set(keep.flatMap((e) => (e.key ? [e.key] : [])))
+      return removed
+    })
+  }
+
+  return {
+    async append(clientId, events) {
+      if (events.length === 0) return []
+      const log = await logOf(clientId)
+      const batch: Batch = { events, out: [] }
+      await log.commits.submit(batch)
+      listeners.emit(batch.out)
+      return batch.out
+    },
+    async after(clientId, afterSeq, limit) {
+      const log = await logOf(clientId)
+      // Binary search: events are in seq order.
+      let lo = 0
+      let hi = log.events.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (log.events[mid].seq <= afterSeq) lo = mid + 1
+        else hi = mid
+      }
+      return log.events.slice(lo, lo + limit).map(stored)
+    },
+    async lastSeq(clientId) {
+      return (await logOf(clientId)).lastSeq
+    },
+    subscribe: listeners.subscribe,
+    async purge(olderThan) {
+      let names: string[]
+      try {
+        names = await readdir(dir)
+      } catch (err) {
+        if (isNotFound(err)) return 0
+        throw err
+      }
+      let removed = 0
+      for (const name of names) {
+        if (!name.endsWith(SUFFIX)) continue
+        removed += await purgeLog(await logOf(name.slice(0, -SUFFIX.length)), olderThan)
+      }
+      return removed
+    },
+    async close() {
+      closed = true
+      const all = await Promise.allSettled([...logs.values()])
+      logs.clear()
+      for (const r of all) {
+        if (r.status !== 'fulfilled') continue
+        await r.value.commits.idle()
+        await r.value.handle.close().catch(() => undefined)
+      }
+    },
+  }
+}
