@@ -9,9 +9,12 @@ CREATE TABLE IF NOT EXISTS whatsapp_webhooks (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Cursors and dead letters have no foreign key to whatsapp_sessions on purpose, like the events: the
+-- session's sequence continues after it is deleted and created again (whatsapp_event_counters), so
+-- its cursor must stay too, or the events still stored would be sent a second time.
 CREATE TABLE IF NOT EXISTS whatsapp_webhook_cursors (
   endpoint      text NOT NULL CHECK (endpoint IN ('global', 'session')),
-  client_id     text NOT NULL REFERENCES whatsapp_sessions (client_id) ON DELETE CASCADE,
+  client_id     text NOT NULL CHECK (length(client_id) BETWEEN 1 AND 128),
   delivered_seq bigint NOT NULL DEFAULT 0 CHECK (delivered_seq >= 0),
   failing_seq   bigint,
   failing_since timestamptz,
@@ -24,7 +27,7 @@ CREATE TABLE IF NOT EXISTS whatsapp_webhook_cursors (
 
 CREATE TABLE IF NOT EXISTS whatsapp_webhook_dead_letters (
   endpoint    text NOT NULL CHECK (endpoint IN ('global', 'session')),
-  client_id   text NOT NULL REFERENCES whatsapp_sessions (client_id) ON DELETE CASCADE,
+  client_id   text NOT NULL CHECK (length(client_id) BETWEEN 1 AND 128),
   seq         bigint NOT NULL CHECK (seq > 0),
   event_id    text NOT NULL CHECK (length(event_id) BETWEEN 1 AND 64),
   type        text NOT NULL CHECK (length(type) BETWEEN 1 AND 64),
@@ -36,6 +39,7 @@ CREATE TABLE IF NOT EXISTS whatsapp_webhook_dead_letters (
   PRIMARY KEY (client_id, endpoint, seq)
 );
 CREATE INDEX IF NOT EXISTS whatsapp_webhook_dead_letters_queued ON whatsapp_webhook_dead_letters (client_id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS whatsapp_webhook_dead_letters_failed_at ON whatsapp_webhook_dead_letters (failed_at);
 
 ALTER TABLE whatsapp_webhooks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE whatsapp_webhook_cursors ENABLE ROW LEVEL SECURITY;

@@ -25,7 +25,7 @@ declare module 'fastify' {
 }
 
 export interface WebhooksPluginOptions {
-  config: Pick<AppConfig, 'webhooks' | 'sessionPath' | 'encryptionKey'>
+  config: Pick<AppConfig, 'webhooks' | 'sessionPath' | 'encryptionKey' | 'events'>
   logger: Logger
   outbox: EventOutbox | null
   clock?: Clock
@@ -39,6 +39,7 @@ export interface WebhooksPluginOptions {
 export const WEBHOOK_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 300_000 }
 const POLL_MS = 5_000
 const FLUSH_MS = 250
+const PURGE_EVERY_MS = 3_600_000
 
 export default fp<WebhooksPluginOptions>(
   async (app, { config, logger, outbox, clock = systemClock, wallNow = Date.now, backoff = WEBHOOK_BACKOFF, pollMs = POLL_MS, flushMs = FLUSH_MS }) => {
@@ -77,8 +78,22 @@ export default fp<WebhooksPluginOptions>(
         flushMs,
       })
       worker.start()
+      purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS)
+      purgeTimer.unref()
+      void purge()
     })
+    // Dead letters older than the events' retention cannot be redelivered: they go with them.
+    let purgeTimer: NodeJS.Timeout | null = null
+    async function purge(): Promise<void> {
+      try {
+        const removed = await store.purge(new Date(wallNow() - config.events.retentionHours * 3_600_000))
+        if (removed > 0) log.info({ removed }, 'expired webhook dead letters removed')
+      } catch (err) {
+        log.warn({ err }, 'removing expired webhook dead letters failed; it runs again later')
+      }
+    }
     app.addHook('onClose', async () => {
+      if (purgeTimer) clearInterval(purgeTimer)
       await worker?.stop()
       poster.close()
       await store.close()

@@ -76,5 +76,7 @@ export interface WebhookStore {
   requeue(clientId: string, eventIds: readonly string[] | null): Promise<DeadLetter[]>
   /** A queued dead letter was delivered (removed), or failed again (back to failed). */
   settleRequeued(letter: DeadLetter, outcome: { delivered: true } | { delivered: false; attempts: number; error: string; status: number | null; at: Date }): Promise<void>
+  /** Removes dead letters that failed before this time (their events are past the outbox's retention). */
+  purge(before: Date): Promise<number>
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 // Delivery state in Postgres (a real database): a restart resumes from the shared cursor, a crash
 // before the cursor was written re-sends (at least once) but never skips, a dead letter moves the
-// cursor atomically, and deleting the session removes its webhook state.
+// cursor atomically, and deleting the session removes its webhook but keeps its cursor (like its seq).
 import t from 'tap'
 import { createSealer } from '../../src/messages/payload.js'
 import { createPostgresWebhookStore } from '../../src/webhooks/store/postgres.js'
@@ -60,7 +60,7 @@ t.test('restart and crash: the next holder continues from the shared cursor, not
   }
 })
 
-t.test('store: webhooks sealed at rest, dead letters move the cursor, requeue, cascade on session delete', async (t) => {
+t.test('store: webhooks sealed at rest, dead letters move the cursor, requeue, session delete', async (t) => {
   const { sql } = await createMigratedDatabase(t, 'wa_wh')
   await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('s1')`
   const store = createPostgresWebhookStore({ sql, sealer: createSealer(KEY) })
@@ -77,13 +77,14 @@ t.test('store: webhooks sealed at rest, dead letters move the cursor, requeue, c
   t.ok((await store.cursor('global', 's1'))?.failing, 'advancing below the failing seq keeps it')
   await store.deadLetter({ endpoint: 'global', clientId: 's1', seq: 3, eventId: 'evt_3', type: 'message.received', attempts: 5, lastError: 'HTTP 503', lastStatus: 503, failedAt: new Date() })
   t.same(await store.cursor('global', 's1'), { deliveredSeq: 3, failing: null })
-  await store.advance([{ endpoint: 'global', clientId: 's1', seq: 1 }, { endpoint: 'global', clientId: 'ghost', seq: 9 }])
-  t.equal((await store.cursor('global', 's1'))?.deliveredSeq, 3, 'cursors never go back; unknown sessions are ignored')
+  await store.advance([{ endpoint: 'global', clientId: 's1', seq: 1 }, { endpoint: 'global', clientId: 'gone', seq: 9 }])
+  t.equal((await store.cursor('global', 's1'))?.deliveredSeq, 3, 'cursors never go back')
+  t.equal((await store.cursor('global', 'gone'))?.deliveredSeq, 9, 'a session without a row still has its cursor (its events outlive it)')
   t.same((await store.queuedFor(['s1'])), [])
   t.same((await store.requeue('s1', ['evt_3'])).map((l) => l.state), ['queued'])
   t.same(await store.queuedFor(['s1', 'other']), [{ endpoint: 'global', clientId: 's1' }])
   await sql`DELETE FROM whatsapp_sessions WHERE client_id = 's1'`
-  t.equal(await store.getWebhook('s1'), null)
-  t.equal(await store.cursor('global', 's1'), null)
-  t.same(await store.deadLetters('s1'), [])
+  t.equal(await store.getWebhook('s1'), null, 'the webhook goes with the session')
+  t.equal((await store.cursor('global', 's1'))?.deliveredSeq, 3, 'the cursor stays: the event sequence continues if the session comes back')
+  t.equal((await store.deadLetters('s1')).length, 1)
 })

@@ -119,6 +119,12 @@ export function createFileWebhookStore({ dir, sealer }: { dir: string; sealer: S
         if (outcome.delivered) s.letters.splice(i, 1)
         else Object.assign(s.letters[i], { state: 'failed', attempts: outcome.attempts, lastError: outcome.error.slice(0, 200), lastStatus: outcome.status, failedAt: outcome.at.toISOString() })
       }),
+    purge: (before) =>
+      change((s) => {
+        const n = s.letters.length
+        s.letters = s.letters.filter((l) => new Date(l.failedAt) >= before)
+        return n - s.letters.length
+      }),
     close: async () => {
       await chain
     },

@@ -1,7 +1,7 @@
 // Webhooks and their delivery state in Postgres (db/migrations/007): shared by every instance, so the
 // holder of a session's lease continues from the cursor the previous holder wrote. Secrets are sealed
-// with SESSION_ENCRYPTION_KEY when set. Rows of sessions that are not stored are not written (their
-// foreign key): deleting a session removes its webhook, cursors and dead letters.
+// with SESSION_ENCRYPTION_KEY when set. A session's webhook goes with the session (foreign key); its
+// cursors and dead letters stay, like its event sequence, which continues if the session comes back.
 import type { Sql } from '../../db/index.js'
 import type { Sealer } from '../../messages/payload.js'
 import type { DeadLetter, EndpointKind, SessionWebhook, WebhookStore } from '../types.js'
@@ -66,7 +66,6 @@ export function createPostgresWebhookStore({ sql, sealer }: { sql: Sql; sealer: 
         INSERT INTO whatsapp_webhook_cursors (endpoint, client_id, delivered_seq)
         SELECT w.endpoint, w.client_id, w.seq
           FROM unnest(${writes.map((w) => w.endpoint)}::text[], ${writes.map((w) => w.clientId)}::text[], ${writes.map((w) => w.seq)}::bigint[]) AS w (endpoint, client_id, seq)
-          JOIN whatsapp_sessions s ON s.client_id = w.client_id
         ON CONFLICT (client_id, endpoint) DO UPDATE SET
           delivered_seq = GREATEST(whatsapp_webhook_cursors.delivered_seq, EXCLUDED.delivered_seq),
           failing_seq = CASE WHEN whatsapp_webhook_cursors.failing_seq <= EXCLUDED.delivered_seq THEN NULL ELSE whatsapp_webhook_cursors.failing_seq END,
@@ -75,8 +74,7 @@ export function createPostgresWebhookStore({ sql, sealer }: { sql: Sql; sealer: 
     async recordFailure(endpoint, clientId, f) {
       await sql`
         INSERT INTO whatsapp_webhook_cursors (endpoint, client_id, delivered_seq, failing_seq, failing_since, attempts, last_error, last_status)
-        SELECT ${endpoint}, ${clientId}, ${f.seq - 1}, ${f.seq}, ${f.since}, ${f.attempts}, ${clip(f.error)}, ${f.status}
-          FROM whatsapp_sessions WHERE client_id = ${clientId}
+        VALUES (${endpoint}, ${clientId}, ${f.seq - 1}, ${f.seq}, ${f.since}, ${f.attempts}, ${clip(f.error)}, ${f.status})
         ON CONFLICT (client_id, endpoint) DO UPDATE SET failing_seq = EXCLUDED.failing_seq, failing_since = EXCLUDED.failing_since,
           attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, last_status = EXCLUDED.last_status, updated_at = now()`
     },
@@ -84,13 +82,12 @@ export function createPostgresWebhookStore({ sql, sealer }: { sql: Sql; sealer: 
       await sql.begin(async (tx) => {
         await tx`
           INSERT INTO whatsapp_webhook_dead_letters (endpoint, client_id, seq, event_id, type, attempts, last_error, last_status, failed_at)
-          SELECT ${l.endpoint}, ${l.clientId}, ${l.seq}, ${l.eventId}, ${l.type}, ${l.attempts}, ${clip(l.lastError)}, ${l.lastStatus}, ${l.failedAt}
-            FROM whatsapp_sessions WHERE client_id = ${l.clientId}
+          VALUES (${l.endpoint}, ${l.clientId}, ${l.seq}, ${l.eventId}, ${l.type}, ${l.attempts}, ${clip(l.lastError)}, ${l.lastStatus}, ${l.failedAt})
           ON CONFLICT (client_id, endpoint, seq) DO UPDATE SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
             last_status = EXCLUDED.last_status, state = 'failed', failed_at = EXCLUDED.failed_at`
         await tx`
           INSERT INTO whatsapp_webhook_cursors (endpoint, client_id, delivered_seq)
-          SELECT ${l.endpoint}, ${l.clientId}, ${l.seq} FROM whatsapp_sessions WHERE client_id = ${l.clientId}
+          VALUES (${l.endpoint}, ${l.clientId}, ${l.seq})
           ON CONFLICT (client_id, endpoint) DO UPDATE SET
             delivered_seq = GREATEST(whatsapp_webhook_cursors.delivered_seq, EXCLUDED.delivered_seq),
             failing_seq = NULL, failing_since = NULL, attempts = 0, last_error = NULL, last_status = NULL, updated_at = now()`
@@ -126,6 +123,10 @@ export function createPostgresWebhookStore({ sql, sealer }: { sql: Sql; sealer: 
         UPDATE whatsapp_webhook_dead_letters SET state = 'failed', attempts = ${outcome.attempts}, last_error = ${clip(outcome.error)},
           last_status = ${outcome.status}, failed_at = ${outcome.at}
          WHERE client_id = ${l.clientId} AND endpoint = ${l.endpoint} AND seq = ${l.seq}`
+    },
+    async purge(before) {
+      const rows = await sql`DELETE FROM whatsapp_webhook_dead_letters WHERE failed_at < ${before} RETURNING seq`
+      return rows.length
     },
     async close() {},
   }
