@@ -24,8 +24,10 @@ export function createPoster(options: { maxSockets?: number; tls?: https.AgentOp
     const payload = Buffer.from(body)
     const transport = url.protocol === 'https:' ? https : http
     return new Promise((resolve) => {
+      // One timeout signal per request; the long-lived stop signal gets a listener removed at the end
+      // (AbortSignal.any would keep every request's signal alive as long as the stop signal lives).
       const timeout = AbortSignal.timeout(timeoutMs)
-      const signal = stop ? AbortSignal.any([timeout, stop]) : timeout
+      const signal = timeout
       const req = transport.request(url, {
         method: 'POST',
         agent: agents[url.protocol as 'http:' | 'https:'],
@@ -39,8 +41,11 @@ export function createPoster(options: { maxSockets?: number; tls?: https.AgentOp
         res.on('end', () => resolve({ kind: 'response', status, ...(retryAfter ? { retryAfter } : {}) }))
         res.on('close', () => resolve({ kind: 'response', status, ...(retryAfter ? { retryAfter } : {}) }))
       })
+      const onStop = () => req.destroy(new Error('stopped'))
+      stop?.addEventListener('abort', onStop, { once: true })
+      req.on('close', () => stop?.removeEventListener('abort', onStop))
       req.on('error', (err: NodeJS.ErrnoException) => {
-        resolve({ kind: 'error', error: timeout.aborted ? 'timeout' : (err.code ?? err.name ?? 'connection error') })
+        resolve({ kind: 'error', error: timeout.aborted ? 'timeout' : stop?.aborted ? 'stopped' : (err.code ?? err.name ?? 'connection error') })
       })
       req.end(payload)
     })

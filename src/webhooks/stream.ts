@@ -31,6 +31,8 @@ export function createStream(deps: StreamDeps, { clientId, kind, endpoint, isLoc
   let known = 0
   let buffer: StoredEvent[] = []
   let mustRead = true
+  // The next page of a backlog, read while the current one is being delivered.
+  let prefetch: { from: number; page: Promise<StoredEvent[]> } | null = null
   let checkQueued = true
   let running: Promise<void> | null = null
   let again = false
@@ -76,9 +78,18 @@ export function createStream(deps: StreamDeps, { clientId, kind, endpoint, isLoc
     }
     if (!mustRead && known <= from) return []
     mustRead = false
-    const events = await deps.outbox.after(clientId, from, deps.batchSize)
-    if (events.length === deps.batchSize) mustRead = true
+    const ahead = prefetch
+    prefetch = null
+    const events = ahead?.from === from ? await ahead.page : await deps.outbox.after(clientId, from, deps.batchSize)
     if (events.length > 0) known = Math.max(known, events[events.length - 1].seq)
+    if (events.length === deps.batchSize) {
+      mustRead = true
+      const last = events[events.length - 1].seq
+      const page = deps.outbox.after(clientId, last, deps.batchSize)
+      // A failed read-ahead is read again when its turn comes.
+      page.catch(() => undefined)
+      prefetch = { from: last, page: page.catch(() => deps.outbox.after(clientId, last, deps.batchSize)) }
+    }
     return events
   }
 
