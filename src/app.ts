@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> events -> webhooks -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> lease -> sessions -> cleanup -> messages -> webhooks -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -124,6 +124,8 @@ export const appPlugin = fp<AppOptions>(
     app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => sendError(request, reply, new ApiError('NOT_FOUND')))
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(dbPlugin, { config, logger: options.logger })
+    // Before the sessions, so the event outbox closes after they stopped (see src/plugins/events.ts).
+    await app.register(eventsPlugin, { config, logger: options.logger, heartbeatMs: options.eventsHeartbeatMs })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
     await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {
@@ -139,9 +141,8 @@ export const appPlugin = fp<AppOptions>(
       mediaAgentOptions: options.mediaAgentOptions,
       wrapStore: options.wrapMessageStore,
     })
-    // After messages: a received message is in the message store (its media downloadable) before
-    // its event exists.
-    await app.register(eventsPlugin, { config, logger: options.logger, heartbeatMs: options.eventsHeartbeatMs })
+    // After the sessions (it delivers for the ones this instance holds); closed before them and
+    // before the outbox (Fastify closes later plugins first).
     await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? app.events.outbox })
 
     await app.register(opsRoutes)

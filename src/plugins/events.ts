@@ -37,9 +37,6 @@ export default fp<EventsPluginOptions>(
     const sql = app.db.sql
     const outbox = sql ? createPostgresOutbox({ sql, onListenerError }) : createFileOutbox({ dir: join(config.sessionPath, '.events'), onListenerError })
     const producer = createEventProducer({ outbox, log })
-    // Never removed: sessions stop after this plugin's onClose; a message arriving in between is
-    // refused by the closed outbox, so Baileys nacks it and WhatsApp offers it again.
-    app.sessions.observe(producer.observer)
     app.decorate('events', { outbox, producer, heartbeatMs })
 
     let purgeTimer: NodeJS.Timeout | null = null
@@ -52,15 +49,22 @@ export default fp<EventsPluginOptions>(
       }
     }
     app.addHook('onReady', async () => {
+      // Registered before the sessions plugin (so the outbox closes after every session stopped and
+      // reported it), the producer observes the sessions from here: this hook runs before the
+      // sessions plugin's, which starts them, and after the message store's observer was added (a
+      // received message is in the message store, its media downloadable, before its event exists).
+      // Never removed: sessions report until they stopped.
+      app.sessions.observe(producer.observer)
       purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS)
       purgeTimer.unref()
       void purge()
     })
+    // Runs after the sessions stopped (Fastify closes later plugins first).
     app.addHook('onClose', async () => {
       if (purgeTimer) clearInterval(purgeTimer)
       await producer.drain()
       await outbox.close()
     })
   },
-  { name: 'events', fastify: '5.x', dependencies: ['db', 'sessions'] },
+  { name: 'events', fastify: '5.x', dependencies: ['db'] },
 )

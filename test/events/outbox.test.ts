@@ -3,7 +3,7 @@
 // dedupe across appends, recovery after a restart, subscribers, purge that keeps the numbering.
 // File mode also: a torn last line after kill -9 is cut off.
 import t, { type Test } from 'tap'
-import { appendFile, readFile, writeFile } from 'node:fs/promises'
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createPostgresOutbox } from '../../src/events/store/postgres.js'
 import { createFileOutbox } from '../../src/events/store/file.js'
@@ -94,6 +94,7 @@ t.test('Postgres: concurrent appends of the same dedupe keys store each once, wi
 t.test('file outbox', async (t) => {
   const dir = join(await tempDir(t), '.events')
   await behaviour(t, async () => createFileOutbox({ dir }))
+  t.same((await readdir(dir)).sort(), ['c1.jsonl', 'c2.jsonl'], 'reading a session without events creates no file')
 })
 
 t.test('file outbox: a torn last line (kill -9 mid-write) is cut off; the file stays appendable', async (t) => {

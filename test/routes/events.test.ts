@@ -3,7 +3,11 @@
 // the end of the stream when the app closes.
 import t from 'tap'
 import type { AddressInfo } from 'node:net'
-import { testApp } from '../app/helpers.js'
+import { join } from 'node:path'
+import pino from 'pino'
+import { buildApp } from '../../src/app.js'
+import { createFileOutbox } from '../../src/events/store/file.js'
+import { testApp, testConfig, waitFor } from '../app/helpers.js'
 import type { NewEvent } from '../../src/events/types.js'
 import { eventFrames as events, sseReader } from '../helpers/sse.js'
 
@@ -73,4 +77,16 @@ t.test('GET /events/stream: replay after Last-Event-ID, then live appends, heart
   t.ok(stream.ended, 'the stream ends when the app closes')
   await viaQuery.read(() => false)
   t.ok(viaQuery.ended)
+})
+
+t.test('the producer sees a session from its first state to its last: stopped is stored at app.close()', async (t) => {
+  const config = await testConfig(t, { CLIENT_ID: 'main' })
+  const app = await buildApp({ config, logger: pino({ level: 'silent' }) })
+  await waitFor(() => app.sessions.find('main')?.state !== 'starting')
+  await app.close()
+  const outbox = createFileOutbox({ dir: join(config.sessionPath, '.events') })
+  t.teardown(() => outbox.close())
+  const states = (await outbox.after('main', 0, 100)).filter((e) => e.type === 'session.status').map((e) => e.data)
+  t.match(states[0], { previous: 'starting' }, 'from the first change on')
+  t.match(states.at(-1), { state: 'stopped' }, 'to the last one, after the outbox plugin\'s neighbours closed')
 })

@@ -60,6 +60,8 @@ t.test('OpenAPI document lists every route with tags; /docs renders', async (t) 
   t.same(keys, [
     'DELETE /api/whatsapp/sessions/{clientId}',
     'GET /api/whatsapp/contacts/check',
+    'GET /api/whatsapp/events',
+    'GET /api/whatsapp/events/stream',
     'GET /api/whatsapp/messages/{messageId}',
     'GET /api/whatsapp/messages/{messageId}/media',
     'GET /api/whatsapp/qr',

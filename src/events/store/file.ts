@@ -5,7 +5,7 @@
 // is cut off, since its append never resolved. The retention purge rewrites the file atomically,
 // starting with a line that keeps the last seq, so numbering continues after everything expired.
 // A session's events stay in memory once read (file mode is for one small instance).
-import { open, readdir, readFile, rename, type FileHandle } from 'node:fs/promises'
+import { open, readdir, readFile, rename, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE, fsyncDir, isNotFound, writeTemp } from '../../keystore/file/fsio.js'
 import { assertClientId } from '../../lib/client-id.js'
@@ -71,6 +71,13 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
       if (line.key) log.keys.add(line.key)
     }
     return log
+  }
+
+  /** The session's log; for reads of a session with no file, null (no file or handle is created). */
+  async function existing(clientId: string): Promise<Log | null> {
+    assertClientId(clientId)
+    if (!logs.has(clientId) && !closed && !(await stat(join(dir, `${clientId}${SUFFIX}`)).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err))))) return null
+    return logOf(clientId)
   }
 
   function logOf(clientId: string): Promise<Log> {
@@ -149,7 +156,8 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
       return batch.out
     },
     async after(clientId, afterSeq, limit) {
-      const log = await logOf(clientId)
+      const log = await existing(clientId)
+      if (!log) return []
       // Binary search: events are in seq order.
       let lo = 0
       let hi = log.events.length
@@ -161,7 +169,7 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
       return log.events.slice(lo, lo + limit).map(stored)
     },
     async lastSeq(clientId) {
-      return (await logOf(clientId)).lastSeq
+      return (await existing(clientId))?.lastSeq ?? 0
     },
     subscribe: listeners.subscribe,
     async purge(olderThan) {
