@@ -180,9 +180,9 @@ export function createStream(deps: StreamDeps, { clientId, kind, endpoint, isLoc
       } else buffer.push(...events)
       wake()
     },
-    /** Reads the outbox (and, with queued, the redelivery queue) at the next run. */
-    poll(queued: boolean): void {
-      mustRead = true
+    /** Runs now; with read, reads the outbox even if nothing was pushed; with queued, the redelivery queue. */
+    poll(queued: boolean, read = true): void {
+      if (read) mustRead = true
       if (queued) checkQueued = true
       wake()
     },

@@ -22,6 +22,9 @@ export interface WorkerOptions extends DeliverDeps {
   batchSize?: number
 }
 
+/** The outbox is read by the poll every this many polls (the streams read it at start). */
+const READ_EVERY = 6
+
 export function sessionEndpoint(hook: SessionWebhook): Endpoint {
   return { kind: 'session', url: new URL(hook.url), secrets: [hook.secret], events: hook.events, headers: hook.headers }
 }
@@ -36,6 +39,7 @@ export function createWebhookWorker(options: WorkerOptions) {
   let pollTimer: unknown = null
   let polling: Promise<void> | null = null
   let stopped = false
+  let polls = 0
 
   const key = (kind: EndpointKind, clientId: string) => `${kind}\u0000${clientId}`
   const endpointOf = (kind: EndpointKind, clientId: string) => (kind === 'global' ? options.global : (hooks.get(clientId)?.endpoint ?? null))
@@ -89,8 +93,11 @@ export function createWebhookWorker(options: WorkerOptions) {
     for (const id of [...hooks.keys()]) if (!localSet.has(id)) hooks.delete(id)
     await Promise.all([...streams.values()].filter((s) => !localSet.has(s.clientId) || !endpointOf(s.kind, s.clientId)).map(drop))
     const withQueued = new Set(queued.map((q) => key(q.endpoint, q.clientId)))
+    // A new stream reads the outbox at once (a takeover, a restart); afterwards what this process
+    // appends is pushed, so the periodic read is a safety net and runs every READ_EVERY polls only.
+    const read = polls++ % READ_EVERY === 0
     for (const id of local) {
-      for (const kind of ['global', 'session'] as const) ensure(kind, id)?.poll(withQueued.has(key(kind, id)))
+      for (const kind of ['global', 'session'] as const) ensure(kind, id)?.poll(withQueued.has(key(kind, id)), read)
     }
   }
 
