@@ -1,13 +1,7 @@
 // The sessions of this server: list the stored ones, start another, delete one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses, NoQuery } from '../../schemas/common.js'
-import {
-  ClientIdParams,
-  CreateSessionBody,
-  CreateSessionResponse,
-  DeleteSessionResponse,
-  SessionsListResponse,
-} from '../../schemas/sessions.js'
+import { ClientIdParams, CreateSessionBody, CreateSessionResponse, DeleteSessionResponse, SessionsListResponse } from '../../schemas/sessions.js'
 
 const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['sessions']
