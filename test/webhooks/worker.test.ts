@@ -1,20 +1,17 @@
 // The delivery worker against a real local HTTP consumer: order, retries, dead letters, redelivery,
 // rotation, filters, and the signature checked with standardwebhooks' own verify.
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
 import { createSealer } from '../../src/messages/payload.js'
 import { createFileWebhookStore } from '../../src/webhooks/store/file.js'
 import { createMemoryOutbox } from '../helpers/memory-outbox.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { startConsumer, type Received } from '../helpers/webhook-consumer.js'
 import { buildWorker, drive, globalEndpoint, OLD_SECRET, SECRET, textEvent } from '../helpers/webhook-worker.js'
 
-async function fileStore(t: { teardown(fn: () => unknown): void }) {
-  const dir = await mkdtemp(join(tmpdir(), 'wh-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return createFileWebhookStore({ dir, sealer: createSealer(undefined) })
+async function fileStore(t: Teardown) {
+  return createFileWebhookStore({ dir: await tempDir(t, 'wh-'), sealer: createSealer(undefined) })
 }
 
 const settled = (worker: { depths(): Iterable<{ depth: number }> }) => [...worker.depths()].every((d) => d.depth === 0)
