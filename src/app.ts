@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> lease -> sessions -> cleanup -> messages -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> lease -> sessions -> cleanup -> messages -> webhooks -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -28,6 +28,8 @@ import messagesPlugin from './plugins/messages.js'
 import sessionsPlugin from './plugins/sessions.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
+import webhooksPlugin from './plugins/webhooks.js'
+import type { EventOutbox } from './events/types.js'
 import opsRoutes from './routes/ops.js'
 import whatsappRoutes from './routes/whatsapp/index.js'
 import { ErrorBody } from './schemas/common.js'
@@ -52,6 +54,8 @@ export interface AppOptions {
   wrapMessageStore?: (store: MessageStore) => MessageStore
   /** Heartbeat period of GET /events/stream (default 15 s; tests shorten it). */
   eventsHeartbeatMs?: number
+  /** Replaces the event outbox the webhooks deliver from (tests give an in-memory one); default the events plugin's. */
+  eventOutbox?: EventOutbox
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -139,6 +143,9 @@ export const appPlugin = fp<AppOptions>(
       mediaAgentOptions: options.mediaAgentOptions,
       wrapStore: options.wrapMessageStore,
     })
+    // After the sessions (it delivers for the ones this instance holds); closed before them and
+    // before the outbox (Fastify closes later plugins first).
+    await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? app.events.outbox })
 
     await app.register(opsRoutes)
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })

@@ -8,6 +8,9 @@ import { hostname } from 'node:os'
 import { CLIENT_ID_PATTERN } from './lib/client-id.js'
 import { explainSupabaseConfig, supabaseOnlyNotice } from './db/index.js'
 import { defaultLeaseOwner } from './lease/index.js'
+import { FILTER_ENTRY_PATTERN } from './webhooks/filter.js'
+import { isValidSecret } from './webhooks/secret.js'
+import { checkTargetUrl } from './webhooks/target.js'
 
 /** See AppConfig.trustProxy. */
 export type TrustProxy = 'off' | 'fly' | number | readonly string[]
@@ -101,6 +104,13 @@ export const EnvSchema = Type.Object({
   EVENTS_RETENTION_HOURS: Int(1, 87_600, 72, 'hours events stay in the outbox (GET /events, the live stream, webhook redelivery) before the purge removes them'),
   MESSAGE_QUEUE_INTERVAL_MS: Int(0, 3_600_000, 1_000, 'minimum time between two queued messages of one session'),
   MESSAGE_QUEUE_JITTER_MS: Int(0, 3_600_000, 1_000, 'random extra delay (0 to this) added to each queued message\'s interval'),
+  WEBHOOK_URL: Type.Optional(Type.String({ description: 'http(s) URL every session\'s events are POSTed to (signed; needs WEBHOOK_SECRET)' })),
+  WEBHOOK_SECRET: Type.Optional(Type.String({ description: 'Standard Webhooks secret (whsec_ + base64) signing WEBHOOK_URL\'s requests; a comma list signs with each' })),
+  WEBHOOK_SECRET_PREVIOUS: Type.Optional(Type.String({ description: 'the secret being rotated out: requests carry a signature with it too' })),
+  WEBHOOK_EVENTS: Type.Optional(Type.String({ description: 'comma-separated event types WEBHOOK_URL receives (message.* style wildcards); default all' })),
+  WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ description: 'comma-separated hosts (or *.domain) webhook URLs may point to; default any' })),
+  WEBHOOK_TIMEOUT_MS: Int(100, 120_000, 10_000, 'time a webhook consumer has to answer one request'),
+  WEBHOOK_MAX_AGE_HOURS: Int(1, 720, 24, 'an event whose delivery keeps failing this long is dead-lettered'),
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -159,6 +169,13 @@ export interface AppConfig {
     retentionDays: number
     queue: { intervalMs: number; jitterMs: number }
   }
+  /** Webhook delivery (see docs/webhooks.md). global: WEBHOOK_URL with its secrets (current first) and filter. */
+  webhooks: {
+    global: { url: string; secrets: string[]; events: string[] | null } | null
+    allowedHosts: string[]
+    timeoutMs: number
+    maxAgeMs: number
+  }
   /** The event outbox (docs/events.md). */
   events: { retentionHours: number }
   /** Automatic cleanup (0 = off): period, and age after which unlinked/logged-out sessions go (0 = never). */
@@ -216,6 +233,29 @@ function trustProxyOf(e: Env): TrustProxy | null {
   return addresses.every(isAddressOrRange) ? addresses : null
 }
 
+const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean)
+
+/** The webhook settings; pushes a sentence per problem (never a secret's value). */
+function webhookConfig(e: Env, problems: string[]): AppConfig['webhooks'] {
+  const allowedHosts = list(e.WEBHOOK_ALLOWED_HOSTS).map((h) => h.toLowerCase())
+  const secrets = [...list(e.WEBHOOK_SECRET), ...list(e.WEBHOOK_SECRET_PREVIOUS)]
+  const events = list(e.WEBHOOK_EVENTS)
+  const base = { allowedHosts, timeoutMs: e.WEBHOOK_TIMEOUT_MS, maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3_600_000 }
+  if (!allowedHosts.every((h) => /^(\*\.)?[a-z0-9.:[\]-]+$/.test(h))) problems.push('WEBHOOK_ALLOWED_HOSTS must be comma-separated host names, IPs or *.domain wildcards')
+  if (!secrets.every(isValidSecret)) problems.push('WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS must be whsec_ followed by base64 of 24 to 64 random bytes (echo whsec_$(openssl rand -base64 32))')
+  if (!events.every((x) => new RegExp(FILTER_ENTRY_PATTERN).test(x))) problems.push('WEBHOOK_EVENTS must be comma-separated event types such as message.received, or wildcards such as message.*')
+  if (e.WEBHOOK_URL === undefined) return { global: null, ...base }
+  if (list(e.WEBHOOK_SECRET).length === 0) {
+    problems.push('WEBHOOK_SECRET is required when WEBHOOK_URL is set (there is no default secret): generate one with echo whsec_$(openssl rand -base64 32) and give it to the consumer')
+  }
+  try {
+    checkTargetUrl(e.WEBHOOK_URL, allowedHosts)
+  } catch (err) {
+    problems.push(`WEBHOOK_URL is refused: ${(err as Error).message}`)
+  }
+  return { global: { url: e.WEBHOOK_URL, secrets, events: events.length > 0 ? events : null }, ...base }
+}
+
 /** Validates the environment once; throws ConfigError listing every problem (never the values). */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   // Empty strings count as unset: `FOO=` in a .env file or a compose file means "not configured".
@@ -262,6 +302,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (ok('MEDIA_URL_ALLOWED_NETWORKS') && !allowedNetworks.every(isAddressOrRange)) {
     problems.push('MEDIA_URL_ALLOWED_NETWORKS must be comma-separated IPs or CIDR ranges (e.g. 10.0.0.0/8,192.168.1.20)')
   }
+  const webhooks = webhookConfig(e, problems)
   if (problems.length > 0 || trustProxy === null) throw new ConfigError(problems)
 
   const storage =
@@ -308,6 +349,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       retentionDays: e.MESSAGE_RETENTION_DAYS,
       queue: { intervalMs: e.MESSAGE_QUEUE_INTERVAL_MS, jitterMs: e.MESSAGE_QUEUE_JITTER_MS },
     },
+    webhooks,
     events: { retentionHours: e.EVENTS_RETENTION_HOURS },
     maxSessions: e.MAX_SESSIONS,
     resumeConcurrency: e.RESUME_CONCURRENCY,

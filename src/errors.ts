@@ -7,6 +7,7 @@ import { errorCodes, type FastifyError, type FastifyInstance, type FastifyReply,
 import { CLIENT_ID_MAX_LENGTH, InvalidClientIdError } from './lib/client-id.js'
 import { StoreUnavailableError } from './lib/store-errors.js'
 import { MessageError } from './messages/errors.js'
+import { WebhookError } from './webhooks/errors.js'
 import { SessionError } from './whatsapp/errors.js'
 
 export const errorCatalogue = {
@@ -21,12 +22,16 @@ export const errorCatalogue = {
   MEDIA_URL_REFUSED: { status: 400, message: 'The media URL is refused: it must be https:// and resolve to a public address (private, loopback and link-local addresses are refused unless MEDIA_URL_ALLOWED_NETWORKS lists them).' },
   INVALID_MULTIPART: { status: 400, message: 'The multipart form is not usable: send the text fields first, then exactly one file part named in media (default "file").' },
   QUEUE_NOT_SUPPORTED: { status: 400, message: 'queue: true works with JSON requests (media by url or base64), not with a multipart upload; send the file by URL or base64, or without queue.' },
+  WEBHOOK_URL_REFUSED: { status: 400, message: 'The webhook URL is refused (see details.reason): give an absolute http(s) URL without user:password@, on a host WEBHOOK_ALLOWED_HOSTS lists when it is set.' },
+  WEBHOOK_HEADER_REFUSED: { status: 400, message: 'A custom webhook header is refused (see details.header): hop-by-hop and framing headers, webhook-* (the signature) and authorization/x-api-key/cookie/user-agent cannot be set; at most 20 headers.' },
+  WEBHOOK_SECRET_INVALID: { status: 400, message: 'The webhook secret must be "whsec_" followed by base64 of 24 to 64 random bytes (Standard Webhooks); omit it to have one generated.' },
   UNAUTHORIZED: { status: 401, message: 'Missing or wrong API key: send it as "Authorization: Bearer <API_KEY>" or "x-api-key: <API_KEY>".' },
   FORBIDDEN: { status: 403, message: 'This path may not be read; use the endpoints listed at /docs.' },
   NOT_FOUND: { status: 404, message: 'No such route; see /docs for the list of endpoints.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No session with this clientId runs here; create it with POST /api/whatsapp/sessions or omit clientId for the default session.' },
   MESSAGE_NOT_FOUND: { status: 404, message: 'No message with this id is stored for this session (messages are kept MESSAGE_RETENTION_DAYS); check the id and clientId.' },
   MESSAGE_HAS_NO_MEDIA: { status: 404, message: 'This message carries no downloadable media (image, video, audio, document or sticker).' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'This session has no webhook of its own; set one with PUT /api/whatsapp/webhook.' },
   STORED_SESSION_NOT_FOUND: { status: 404, message: 'No session with this clientId is running or stored.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive completely in time (REQUEST_TIMEOUT_MS); send the whole body at once, matching Content-Length.' },
   SESSION_EXISTS: { status: 409, message: 'A session with this clientId already runs; use it, or DELETE it first.' },
@@ -115,7 +120,7 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
 /** The catalogue error for anything thrown while answering a request. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
-  if (err instanceof SessionError || err instanceof MessageError) {
+  if (err instanceof SessionError || err instanceof MessageError || err instanceof WebhookError) {
     // The catalogue sentence says how to fix it; the session's own sentence says what exactly was wrong.
     const extra = typeof err.details === 'object' && err.details !== null ? err.details : {}
     return new ApiError(err.code, { details: { reason: err.message, ...extra }, cause: err })

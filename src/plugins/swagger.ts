@@ -57,6 +57,7 @@ export default fp<SwaggerOptions>(
           { name: 'whatsapp', description: 'One session: status, linking (QR or pairing code), sending, reconnecting' },
           { name: 'sessions', description: 'Sessions of this server and their stored data' },
           { name: 'events', description: 'What arrives on a session (messages, statuses, session states, QR codes) as ordered, durable events: pull and live stream' },
+          { name: 'webhooks', description: 'Signed event delivery: a session\'s own webhook, dead letters, redelivery' },
           { name: 'ops', description: 'Health, readiness and metrics' },
         ],
         components: {

@@ -267,6 +267,14 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     get,
     list: () => [...sessions.values()],
     isRunning: (clientId: string) => sessions.has(clientId),
+    /**
+     * Whether this instance produces and delivers the session's events now: it runs here and, with the
+     * lease, holds it (a standby does not). A hand-over moves this to the new holder.
+     */
+    isLocal: (clientId: string) => {
+      const session = sessions.get(clientId)
+      return session !== undefined && (!lease || session.leaseState()?.role === 'holder')
+    },
     /** Whether another instance runs the session (its lease is live and not ours). */
     heldElsewhere,
     create,

@@ -7,6 +7,7 @@ import messageRoutes from './messages.js'
 import sendRoutes from './send.js'
 import sessionsRoutes from './sessions.js'
 import statusRoutes from './status.js'
+import webhookRoutes from './webhooks.js'
 
 const whatsappRoutes: FastifyPluginAsync = async (app) => {
   await app.register(statusRoutes)
@@ -16,6 +17,7 @@ const whatsappRoutes: FastifyPluginAsync = async (app) => {
   await app.register(sessionsRoutes)
   await app.register(cleanupRoutes)
   await app.register(eventRoutes)
+  await app.register(webhookRoutes)
 }
 
 export default whatsappRoutes
