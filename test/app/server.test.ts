@@ -4,6 +4,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { closedPort, tempDir } from './helpers.js'
+import { poll } from '../helpers/poll.js'
 
 const server = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 // Resolved here: the child runs in a temp cwd where a bare "tsx" would not resolve.
@@ -36,12 +37,9 @@ t.test('serves with no configuration but WA_WS_URL, and SIGTERM exits 0 after st
   const port = await closedPort()
   const p = start({ PORT: String(port), HOST: '127.0.0.1', WA_WS_URL: `ws://127.0.0.1:${await closedPort()}` }, cwd)
   t.teardown(() => p.child.kill('SIGKILL'))
-  let health: Response | null = null
-  for (let i = 0; i < 100 && !health; i++) {
-    health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null)
-    if (!health) await new Promise((r) => setTimeout(r, 100))
-  }
-  t.equal(health?.status, 200)
+  // Start-up time depends on the machine (tsx compiles on the fly): a generous bound that only names what never came.
+  const health = await poll('the server to answer /health', () => fetch(`http://127.0.0.1:${port}/health`).catch(() => null), 120_000, 100)
+  t.equal(health.status, 200)
   const status = await (await fetch(`http://127.0.0.1:${port}/api/whatsapp/status`)).json()
   t.equal(status.clientId, 'default')
   p.child.kill('SIGTERM')
