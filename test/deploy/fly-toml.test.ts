@@ -48,7 +48,7 @@ t.test('[env] defaults: strings, production, postgres storage on the volume', as
     {
       NODE_ENV: 'production',
       PORT: '3000',
-      HOST: '0.0.0.0',
+      HOST: '::',
       SESSION_PATH: '/data/whatsapp-session',
       SESSION_STORAGE: 'postgres',
       LOG_LEVEL: 'info',
