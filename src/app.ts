@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> store -> lease -> sessions -> cleanup -> messages -> routing -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -15,12 +15,14 @@ import { redactUrl } from './http/redact-url.js'
 import { assertStrictSchemas, buildValidator } from './http/validation.js'
 import { CLIENT_ID_MAX_LENGTH } from './lib/client-id.js'
 import type { MessageStore } from './messages/store/types.js'
+import type { ClusterDirectory } from './cluster/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
 import dbPlugin from './plugins/db.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import routingPlugin from './plugins/routing.js'
 import leasePlugin from './plugins/lease.js'
 import messagesPlugin from './plugins/messages.js'
 import sessionsPlugin from './plugins/sessions.js'
@@ -48,6 +50,8 @@ export interface AppOptions {
   mediaAgentOptions?: AgentOptions
   /** Wraps the message store (the send benchmark measures with it switched off). */
   wrapMessageStore?: (store: MessageStore) => MessageStore
+  /** The instance registry requests are routed by (Postgres mode with the lease on); none: every request is answered here. */
+  clusterDirectory?: ClusterDirectory | null
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -131,6 +135,11 @@ export const appPlugin = fp<AppOptions>(
       logger: options.logger,
       mediaAgentOptions: options.mediaAgentOptions,
       wrapStore: options.wrapMessageStore,
+    })
+    await app.register(routingPlugin, {
+      directory: options.clusterDirectory ?? null,
+      retryAfterSeconds: Math.max(1, Math.ceil(config.lease.ttlMs / 1000)),
+      forwardTimeoutMs: config.forwardTimeoutMs,
     })
 
     await app.register(opsRoutes)

@@ -119,6 +119,10 @@ export const errorCatalogue = {
     message: 'messageId names no message stored for this session (sent or received in the last MESSAGE_RETENTION_DAYS); check the id.',
   },
   NOT_OWN_MESSAGE: { status: 422, message: 'Only messages this account sent can be edited or deleted; messageId names a received message.' },
+  MISDIRECTED_UPLOAD: {
+    status: 421,
+    message: 'This multipart upload names, in a form field, a session another instance holds; put clientId in the query string (?clientId=...) so the upload is routed to it before it is read.',
+  },
   QR_NOT_READY: {
     status: 425,
     message: 'No QR code yet: the session is still connecting to WhatsApp. Retry after the number of seconds in Retry-After.',
@@ -146,6 +150,14 @@ export const errorCatalogue = {
   SEND_NOT_ACKNOWLEDGED: {
     status: 504,
     message: 'The message was handed to WhatsApp but its server did not acknowledge it in time (SEND_ACK_TIMEOUT_MS); check GET /api/whatsapp/messages/:id before sending again.',
+  },
+  SESSION_MOVING: {
+    status: 503,
+    message: 'The session is moving to another instance and no instance holds it right now; retry after the number of seconds in Retry-After.',
+  },
+  HOLDER_UNREACHABLE: {
+    status: 503,
+    message: 'The instance holding this session did not answer (see details.reason); retry after the number of seconds in Retry-After (a dead instance\'s sessions move to the others).',
   },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -11,6 +11,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['whatsapp']
 
   app.get('/qr', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Current QR code to link the account (JSON, PNG or terminal text)',
@@ -46,6 +47,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/pairing-code', {
+    config: { session: { clientIdIn: 'body-or-query' } },
     schema: {
       tags,
       summary: 'Link by phone number instead of QR',

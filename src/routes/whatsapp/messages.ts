@@ -12,7 +12,9 @@ const MAX_NUMBERS = 50
 const iso = (d: Date | null) => d?.toISOString() ?? null
 
 const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Status and media live in Postgres: with nobody holding the session, any instance answers.
   app.get('/messages/:messageId', {
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Status of a message sent (or received) through this server',
@@ -55,6 +57,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/messages/:messageId/media', {
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Download the media of a message (decrypted, streamed, with its content type)',
@@ -78,6 +81,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/contacts/check', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Which phone numbers are on WhatsApp (batch), with their JIDs',

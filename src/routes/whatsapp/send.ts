@@ -25,7 +25,10 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequestAbort', async (request) => removeUploads(request))
 
   app.post('/send', {
-    config: { rateLimit: { max: app.config.rateLimit.sendMax, timeWindow: app.config.rateLimit.windowMs } },
+    config: {
+      rateLimit: { max: app.config.rateLimit.sendMax, timeWindow: app.config.rateLimit.windowMs },
+      session: { clientIdIn: 'body-or-query' },
+    },
     // base64 media travels in the JSON body, held in memory: 256 KiB unless SEND_BODY_MAX_BYTES says more
     // (large files stream in by URL or upload).
     bodyLimit: app.config.messages.sendBodyMaxBytes,

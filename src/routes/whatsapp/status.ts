@@ -28,6 +28,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/status', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Connection state of a session',
@@ -40,6 +41,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/session-info', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Everything an operator needs about a session: state, storage health, key counts',
@@ -66,6 +68,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/reconnect', {
+    config: { session: { clientIdIn: 'body-or-query' } },
     preValidation: emptyBodyIsObject,
     schema: {
       tags,
