@@ -19,6 +19,7 @@ import type { ClusterDirectory } from './cluster/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
+import clusterPlugin from './plugins/cluster.js'
 import dbPlugin from './plugins/db.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -122,6 +123,7 @@ export const appPlugin = fp<AppOptions>(
     await app.register(swaggerPlugin, { secured: Boolean(config.apiKey) })
     await app.register(dbPlugin, { config, logger: options.logger })
     await app.register(storePlugin, { config, logger: options.logger, createStore: options.createStore })
+    await app.register(clusterPlugin, { config, logger: options.logger })
     await app.register(leasePlugin, { config, logger: options.logger })
     await app.register(sessionsPlugin, {
       config,

@@ -80,6 +80,10 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^[A-Za-z0-9._:-]{1,100}$', description: 'readable name of this instance in the lease (pid and a random suffix are appended)' }),
   ),
   FLY_MACHINE_ID: Type.Optional(Type.String({ description: 'set by Fly.io; the default INSTANCE_ID' })),
+  INTERNAL_URL: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s/?#]+/?$', description: 'how the other instances reach this one (e.g. http://10.0.0.5:3000); on Fly.io derived from FLY_MACHINE_ID and FLY_APP_NAME when unset' }),
+  ),
+  REBALANCE_BATCH: Int(1, 1000, 3, 'sessions an instance hands over per heartbeat to the instance placement prefers (after a new instance joined)'),
   MAX_SESSIONS: Int(1, 100_000, 250, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
   RESUME_CONCURRENCY: Int(1, 1000, 8, 'sessions that open their store and connect at once (resume after a restart, a takeover of many leases)'),
   FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
@@ -132,6 +136,11 @@ export interface AppConfig {
    * (INSTANCE_ID or FLY_MACHINE_ID or the hostname, then pid and a random suffix).
    */
   lease: { enabled: boolean; ttlMs: number; owner: string }
+  /**
+   * The cluster (Postgres mode with the lease on): how other instances reach this one (INTERNAL_URL,
+   * or Fly's private DNS name of this Machine), and how many sessions one heartbeat hands over.
+   */
+  cluster: { internalUrl: string | null; flyMachineId: string | null; rebalanceBatch: number }
   /** Sessions this server runs at most (running, resuming or waiting for a lease). */
   maxSessions: number
   /** Stored sessions started at once in the background after a restart. */
@@ -304,6 +313,18 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       ttlMs: e.LEASE_TTL_MS,
       owner: defaultLeaseOwner({ machineId: e.INSTANCE_ID ?? e.FLY_MACHINE_ID, hostname: hostname(), pid: process.pid }),
     },
+    cluster: {
+      internalUrl: internalUrlOf(e),
+      flyMachineId: e.FLY_MACHINE_ID ?? null,
+      rebalanceBatch: e.REBALANCE_BATCH,
+    },
     notices,
   }
+}
+
+/** INTERNAL_URL without a trailing slash; on Fly.io (unset) the Machine's private DNS name, which resolves over 6PN. */
+function internalUrlOf(e: Env): string | null {
+  if (e.INTERNAL_URL !== undefined) return e.INTERNAL_URL.replace(/\/$/, '')
+  if (e.FLY_MACHINE_ID !== undefined && e.FLY_APP_NAME !== undefined) return `http://${e.FLY_MACHINE_ID}.vm.${e.FLY_APP_NAME}.internal:${e.PORT}`
+  return null
 }

@@ -107,3 +107,17 @@ t.test('REQUEST_TIMEOUT_MS: 30 s by default', async (t) => {
   t.equal(loadConfig({ REQUEST_TIMEOUT_MS: '5000' }).requestTimeoutMs, 5000)
   t.throws(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' }), /REQUEST_TIMEOUT_MS must be an integer from 100/)
 })
+
+t.test('cluster: INTERNAL_URL as set (no trailing slash), derived from Fly.io private DNS when unset, else none', async (t) => {
+  t.same(loadConfig({}).cluster, { internalUrl: null, flyMachineId: null, rebalanceBatch: 3 })
+  t.equal(loadConfig({ INTERNAL_URL: 'http://10.0.0.5:3000/' }).cluster.internalUrl, 'http://10.0.0.5:3000')
+  const fly = loadConfig({ FLY_MACHINE_ID: '148e21b7', FLY_APP_NAME: 'wa-backend', PORT: '8080' }).cluster
+  t.same(fly, { internalUrl: 'http://148e21b7.vm.wa-backend.internal:8080', flyMachineId: '148e21b7', rebalanceBatch: 3 })
+  t.equal(loadConfig({ FLY_MACHINE_ID: '148e21b7', FLY_APP_NAME: 'a', INTERNAL_URL: 'http://[fdaa::3]:3000' }).cluster.internalUrl, 'http://[fdaa::3]:3000', 'INTERNAL_URL wins')
+  t.equal(loadConfig({ FLY_MACHINE_ID: '148e21b7' }).cluster.internalUrl, null, 'no app name: nothing to derive')
+  t.equal(loadConfig({ REBALANCE_BATCH: '10' }).cluster.rebalanceBatch, 10)
+  for (const bad of ['10.0.0.5:3000', 'ftp://x', 'http://x/path']) {
+    t.throws(() => loadConfig({ INTERNAL_URL: bad }), /INTERNAL_URL must be/, bad)
+  }
+  t.throws(() => loadConfig({ REBALANCE_BATCH: '0' }), /REBALANCE_BATCH must be/)
+})

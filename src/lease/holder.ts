@@ -66,6 +66,7 @@ export class LeaseHolder {
       renewFailures: 0,
       losses: 0,
       lastError: null,
+      deferredTo: null,
     }
   }
 
@@ -149,9 +150,20 @@ export class LeaseHolder {
       return
     }
     // Not ours (or ours but the answer came too late to be safe: the next attempt extends it).
-    this.#update({ holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt, takeovers: o.takeovers, lastError: null })
+    this.#update({ holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt, takeovers: o.takeovers, lastError: null, deferredTo: null })
     const wait = o.ok ? 0 : Math.min(config.pollEveryMs, Math.max(MIN_POLL_MS, o.remainingMs + MIN_POLL_MS))
     this.#nextPollAt = clock.now() + wait
+  }
+
+  /** Placement gives the lease to another instance: no attempt now; asked again after a poll period. */
+  deferred(to: string): void {
+    if (this.#state.deferredTo !== to) this.#update({ deferredTo: to })
+    this.#nextPollAt = this.#loop.clock.now() + this.#loop.config.pollEveryMs
+  }
+
+  /** Placement changed: in standby, be asked again at the next poll tick rather than a poll period later. */
+  pollNow(): void {
+    if (this.#phase === 'standby') this.#nextPollAt = Math.min(this.#nextPollAt, this.#loop.clock.now())
   }
 
   acquireFailed(err: unknown): void {
@@ -187,7 +199,7 @@ export class LeaseHolder {
     this.#deadlineAt = deadlineAt
     this.#update({
       role: 'holder', holder: o.owner, fencingToken: o.fencingToken, expiresAt: o.expiresAt,
-      takeovers: o.takeovers, acquisitions: this.#state.acquisitions + 1, lastError: null,
+      takeovers: o.takeovers, acquisitions: this.#state.acquisitions + 1, lastError: null, deferredTo: null,
     })
     this.#loop.logger?.debug({ clientId: this.clientId, fencingToken: o.fencingToken, takeovers: o.takeovers }, 'session lease acquired')
     this.#loop.place(this)

@@ -71,7 +71,14 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     pollAt = Infinity
     if (acquiring) return
     const sentAt = clock.now()
-    const batch = [...standby].filter((h) => h.nextPollAt <= sentAt).map((h) => ({ h, generation: h.generation }))
+    const batch: { h: LeaseHolder; generation: number }[] = []
+    for (const h of standby) {
+      if (h.nextPollAt > sentAt) continue
+      // Placement: a session another instance should hold costs no statement here.
+      const elsewhere = config.preferredElsewhere?.(h.clientId) ?? null
+      if (elsewhere !== null) h.deferred(elsewhere)
+      else batch.push({ h, generation: h.generation })
+    }
     if (batch.length === 0) return schedulePoll()
     acquiring = (async () => {
       let outcomes: Map<string, LeaseOutcome>
@@ -165,6 +172,13 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     },
     /** Holders not stopped (standby, held or losing). */
     size: () => holders.size,
+    /** Placement changed: every standby is asked again at once (no statement for those placed elsewhere). */
+    wake(): void {
+      for (const h of standby) h.pollNow()
+      pollAt = Infinity
+      pollTimer = clear(pollTimer)
+      schedulePoll()
+    },
     idle: loop.idle,
   }
 }

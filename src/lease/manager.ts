@@ -91,6 +91,9 @@ export function createLeaseManager(options: LeaseManagerOptions) {
 
     /** Resolves once no batch statement is in flight. */
     idle: loop.idle,
+
+    /** Placement changed (preferredElsewhere answers differently): standbys are asked again now. */
+    wake: loop.wake,
   }
 }
 

@@ -9,6 +9,7 @@ export interface ResolvedLeaseOptions {
   pollEveryMs: number
   safetyMarginMs: number
   statementTimeoutMs: number
+  preferredElsewhere?: (clientId: string) => string | null
 }
 
 export function resolveLeaseOptions(options: LeaseManagerOptions): ResolvedLeaseOptions {
@@ -20,6 +21,7 @@ export function resolveLeaseOptions(options: LeaseManagerOptions): ResolvedLease
     pollEveryMs: options.pollEveryMs ?? Math.round(ttlMs / 5),
     safetyMarginMs: options.safetyMarginMs ?? Math.round(ttlMs / 5),
     statementTimeoutMs: options.statementTimeoutMs ?? Math.round(ttlMs / 3),
+    ...(options.preferredElsewhere ? { preferredElsewhere: options.preferredElsewhere } : {}),
   }
   if (!options.owner || options.owner.length > 200) throw new RangeError('lease owner must be 1..200 characters')
   if (!Number.isInteger(ttlMs) || ttlMs < 100) throw new RangeError('lease ttlMs must be an integer >= 100')

@@ -31,6 +31,13 @@ export interface LeaseManagerOptions {
   statementTimeoutMs?: number
   logger?: Logger
   clock?: LeaseClock
+  /**
+   * Placement (a cluster of instances): null when this instance may try to acquire the client id's
+   * lease now, else the id of the instance that should hold it ('' while placement is not known yet).
+   * A standby held back this way issues no statement; it is asked again every pollEveryMs and at wake().
+   * Absent: every standby tries every lease.
+   */
+  preferredElsewhere?: (clientId: string) => string | null
 }
 
 export type AcquireResult =
@@ -73,6 +80,11 @@ export interface LeaseState {
   losses: number
   /** Last error of a lease statement, as a message (no connection strings). */
   lastError: string | null
+  /**
+   * In standby because placement gives the session to another instance: its id ('' while placement is
+   * not known yet); null when this instance tries the lease.
+   */
+  deferredTo?: string | null
 }
 
 export type LostReason = 'taken' | 'deadline' | 'expired'

@@ -34,7 +34,15 @@ export interface LeasePluginOptions {
 export default fp<LeasePluginOptions>(
   async (app, { config, logger }) => {
     if (app.store.mode === 'postgres' && config.lease.enabled && app.db.sql) {
-      const manager = createLeaseManager({ sql: app.db.sql, owner: config.lease.owner, ttlMs: config.lease.ttlMs, logger: logger.child({ component: 'lease' }) })
+      const placement = app.cluster.placement
+      const manager = createLeaseManager({
+        sql: app.db.sql,
+        owner: config.lease.owner,
+        ttlMs: config.lease.ttlMs,
+        logger: logger.child({ component: 'lease' }),
+        // Each instance tries only the leases placement gives it (and those of dead instances' sessions).
+        ...(placement ? { preferredElsewhere: (clientId: string) => placement.preferredElsewhere(clientId) } : {}),
+      })
       app.decorate('lease', {
         manager,
         info: {
@@ -80,5 +88,5 @@ export default fp<LeasePluginOptions>(
     })
     app.addHook('onClose', () => lock.release())
   },
-  { name: 'lease', fastify: '5.x', dependencies: ['store', 'db'] },
+  { name: 'lease', fastify: '5.x', dependencies: ['store', 'db', 'cluster'] },
 )

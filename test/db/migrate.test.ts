@@ -12,6 +12,7 @@ const TABLES = [
   'whatsapp_sessions',
   'whatsapp_session_keys',
   'whatsapp_session_leases',
+  'whatsapp_instances',
   'whatsapp_session_creds',
   'whatsapp_session_versions',
   'whatsapp_session_tombstones',

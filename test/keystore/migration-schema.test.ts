@@ -17,6 +17,7 @@ t.test('schema not current: typed error naming npm run db:migrate and the files 
   t.match((err as Error).message, /Run `npm run db:migrate`/)
   const files = (await readMigrations()).map((m) => `db/migrations/${m.file}`)
   t.same(files.slice(0, 3), ['db/migrations/001_sessions.sql', 'db/migrations/002_session_leases.sql', 'db/migrations/003_keystore_tombstones.sql'])
+  t.ok(files.includes('db/migrations/008_instances.sql'), 'the instance registry is a migration')
   t.ok((err as Error).message.includes(`${files.join(', then ')} into Supabase's SQL editor in that order`), 'every migration file, in order')
   t.notMatch((err as Error).message, /postgres:\/\//, 'no connection string in the message')
 })

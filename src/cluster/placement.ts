@@ -1,0 +1,116 @@
+// Placement: which live instance should hold each session. Rendezvous (highest random weight)
+// hashing: every instance scores every client id with a stable hash of (instance id, client id) and
+// the highest score wins, so every instance computes the same answer from the same list of live
+// instances, and adding or removing one of N instances moves only the sessions it wins or held
+// (about 1/N). No coordination and no state shared beyond the list of live instances.
+import { createHash } from 'node:crypto'
+import type { Clock } from '../lib/clock.js'
+
+/** The score of an instance for a client id: the first 64 bits of sha256(instance id, NUL, client id). */
+export function rendezvousWeight(clientId: string, instanceId: string): bigint {
+  return createHash('sha256').update(instanceId).update('\0').update(clientId).digest().readBigUInt64BE(0)
+}
+
+/** The instance with the highest weight for the client id (ties: the smaller id); null without instances. */
+export function preferredInstance(clientId: string, instanceIds: readonly string[]): string | null {
+  let best: string | null = null
+  let bestWeight = -1n
+  for (const id of instanceIds) {
+    const w = rendezvousWeight(clientId, id)
+    if (w > bestWeight || (w === bestWeight && best !== null && id < best)) {
+      best = id
+      bestWeight = w
+    }
+  }
+  return best
+}
+
+export interface PlacementOptions {
+  /** This instance's id (its lease owner id). */
+  selfId: string
+  /**
+   * A joining instance must have been live this long before the others hand sessions over to it, so
+   * one that crashes right after starting (or flaps) causes no churn.
+   */
+  settleMs: number
+  /** After a pinned session is unpinned, it stays here this long (the preferred instance discovers it meanwhile). */
+  unpinGraceMs: number
+  clock: Clock
+}
+
+/**
+ * This instance's view of placement: the live instances (from the registry's heartbeat) and the
+ * sessions pinned here (created through this instance and not linked yet: pairing must not move).
+ */
+export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: PlacementOptions) {
+  let ids: string[] = [selfId]
+  let settled = new Set<string>([selfId])
+  let known = false
+  /** clientId -> pinned until (clock ms; Infinity while pinned). */
+  const pins = new Map<string, number>()
+
+  function pinned(clientId: string): boolean {
+    const until = pins.get(clientId)
+    if (until === undefined) return false
+    if (until > clock.now()) return true
+    pins.delete(clientId)
+    return false
+  }
+
+  return {
+    selfId,
+    /**
+     * The live instances from a heartbeat (ageMs: how long each has been registered). This instance
+     * always counts. Returns whether the list changed (callers wake the standbys then).
+     */
+    update(instances: readonly { id: string; ageMs: number }[]): boolean {
+      const next = [...new Set([selfId, ...instances.map((i) => i.id)])].sort()
+      const nextSettled = new Set([selfId, ...instances.filter((i) => i.ageMs >= settleMs).map((i) => i.id)])
+      const changed = !known || next.join('\n') !== ids.join('\n')
+      ids = next
+      settled = nextSettled
+      known = true
+      return changed
+    },
+    /** Whether a heartbeat has answered yet (before it, this instance acquires nothing it has not pinned). */
+    get known(): boolean {
+      return known
+    },
+    instances: (): readonly string[] => ids,
+    preferred: (clientId: string): string => preferredInstance(clientId, ids) ?? selfId,
+    /**
+     * null when this instance should try the lease: it is the preferred instance among the live ones
+     * (a dead instance is not among them, so its sessions spread over the survivors), or the session
+     * is pinned here. Else the preferred instance's id ('' while no heartbeat has answered).
+     */
+    preferredElsewhere(clientId: string): string | null {
+      if (pinned(clientId)) return null
+      if (!known) return ''
+      const preferred = preferredInstance(clientId, ids) ?? selfId
+      return preferred === selfId ? null : preferred
+    },
+    /**
+     * The instance to hand a session held here over to, or null to keep it: only when the preferred
+     * instance is another one that has been live for the settle time, and the session is not pinned.
+     */
+    handOverTo(clientId: string): string | null {
+      if (!known || pinned(clientId)) return null
+      const preferred = preferredInstance(clientId, ids) ?? selfId
+      return preferred !== selfId && settled.has(preferred) ? preferred : null
+    },
+    /** Keeps a session here whatever placement says (a session being paired through this instance). */
+    pin(clientId: string): void {
+      pins.set(clientId, Infinity)
+    },
+    /** Placement applies again to the session, after a grace period. */
+    unpin(clientId: string): void {
+      if (pins.has(clientId)) pins.set(clientId, clock.now() + unpinGraceMs)
+    },
+    /** Forgets a pin at once (the session was deleted). */
+    drop(clientId: string): void {
+      pins.delete(clientId)
+    },
+  }
+}
+
+export type Placement = ReturnType<typeof createPlacement>
