@@ -15,7 +15,6 @@ import { redactUrl } from './http/redact-url.js'
 import { assertStrictSchemas, buildValidator } from './http/validation.js'
 import { CLIENT_ID_MAX_LENGTH } from './lib/client-id.js'
 import type { MessageStore } from './messages/store/types.js'
-import type { ClusterDirectory } from './cluster/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
 import authPlugin from './plugins/auth.js'
 import cleanupPlugin from './plugins/cleanup.js'
@@ -51,8 +50,6 @@ export interface AppOptions {
   mediaAgentOptions?: AgentOptions
   /** Wraps the message store (the send benchmark measures with it switched off). */
   wrapMessageStore?: (store: MessageStore) => MessageStore
-  /** The instance registry requests are routed by (Postgres mode with the lease on); none: every request is answered here. */
-  clusterDirectory?: ClusterDirectory | null
   /** Replaces the keystore factory; defaults to createSessionStore from src/keystore. */
   createStore?: (options: SessionStoreOptions) => Promise<SessionStore>
 }
@@ -139,7 +136,7 @@ export const appPlugin = fp<AppOptions>(
       wrapStore: options.wrapMessageStore,
     })
     await app.register(routingPlugin, {
-      directory: options.clusterDirectory ?? null,
+      directory: app.cluster.directory,
       retryAfterSeconds: Math.max(1, Math.ceil(config.lease.ttlMs / 1000)),
       forwardTimeoutMs: config.forwardTimeoutMs,
     })

@@ -184,5 +184,5 @@ export default fp<RoutingOptions>(
       }).catch((err: unknown) => done(err as Error))
     })
   },
-  { name: 'routing', fastify: '5.x', dependencies: ['lease', 'sessions', 'metrics'] },
+  { name: 'routing', fastify: '5.x', dependencies: ['cluster', 'lease', 'sessions', 'metrics'] },
 )

@@ -1,7 +1,10 @@
 // The pure routing decision: every outcome from the facts alone.
 import t from 'tap'
 import { bodyBytesOf, decideRoute, FLY_REPLAY_MAX_BODY_BYTES, flyReplayHeader, type RouteFacts } from '../../src/cluster/route-decision.js'
-import { instanceInfo } from '../helpers/memory-directory.js'
+import type { InstanceInfo } from '../../src/cluster/types.js'
+
+const instanceInfo = (id: string, o: { url?: string; flyMachineId?: string | null } = {}): InstanceInfo =>
+  ({ id, url: o.url ?? null, flyMachineId: o.flyMachineId ?? null, startedAt: new Date(0), heartbeatAt: new Date(0) })
 
 const self = instanceInfo('a', { url: 'http://10.0.0.1:3000', flyMachineId: null })
 const other = instanceInfo('b', { url: 'http://10.0.0.2:3000', flyMachineId: 'm-b' })
