@@ -11,7 +11,7 @@ import type { LiveInstance } from './registry.js'
 /** What the loop needs from the sessions of this instance. */
 export interface ClusterSessions {
   /** Registers (in standby) every stored linked session not known here yet. */
-  discover(): Promise<void>
+  discover(): Promise<unknown>
   /** Client ids of the sessions whose lease this instance holds. */
   held(): Iterable<string>
   /** Clean hand-over: close the socket, flush, release the lease; the session stays here in standby. */

@@ -38,8 +38,11 @@ export default fp<SessionsPluginOptions>(
       metrics: app.metrics.sessions,
       openHandle,
       ...(app.lease.manager ? { lease: app.lease.manager } : {}),
+      ...(app.cluster.placement ? { placement: app.cluster.placement } : {}),
     })
     app.decorate('sessions', manager)
+    const leaseManager = app.lease.manager
+    if (leaseManager) app.cluster.attach(manager, () => leaseManager.wake())
     new Gauge({
       name: 'whatsapp_sessions',
       help: 'Sessions running on this server by state',
@@ -66,5 +69,5 @@ export default fp<SessionsPluginOptions>(
       manager.resumeAll().catch((err: unknown) => logger.error({ err }, 'resuming the stored sessions failed'))
     })
   },
-  { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics', 'lease'] },
+  { name: 'sessions', fastify: '5.x', dependencies: ['store', 'metrics', 'lease', 'cluster'] },
 )

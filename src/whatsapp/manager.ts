@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
 import type { AuthStateHandle, OpenOptions, SessionStore } from '../keystore/types.js'
+import type { Placement } from '../cluster/placement.js'
 import type { LeaseManager } from '../lease/index.js'
 import { assertClientId } from '../lib/client-id.js'
 import { SESSION_STATES, type SessionState } from '../lib/session-states.js'
@@ -35,6 +36,11 @@ export interface SessionManagerOptions {
    * before connecting and opens the store under its fencing token. Absent: sessions connect at once.
    */
   lease?: Pick<LeaseManager, 'hold' | 'read' | 'owner' | 'releaseAll' | 'forget'>
+  /**
+   * Placement (a cluster): a session created through this instance is pinned here until it is linked,
+   * so pairing never moves; placement applies to it afterwards.
+   */
+  placement?: Pick<Placement, 'pin' | 'unpin' | 'drop'>
 }
 
 /** How long POST /sessions waits for the new session's first outcome before answering. */
@@ -42,9 +48,11 @@ const CREATE_SETTLE_MS = 10_000
 
 const unreadable = (err: StoreDataError) => new SessionError('SESSION_UNREADABLE', err.message, { cause: err.code }, { cause: err })
 
-export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease }: SessionManagerOptions) {
+export function createSessionManager({ store, config, logger, metrics = {}, openHandle, lease, placement }: SessionManagerOptions) {
   const open = openHandle ?? ((clientId: string, options: OpenOptions) => store.open(clientId, options))
   const sessions = new Map<string, Session>()
+  /** Sessions registered because they are stored (boot resume, discovery), not created here. */
+  const adopted = new Set<string>()
   let closed = false
   const log = logger.child({ component: 'sessions' })
   const observers = createObserverSet(log)
@@ -63,7 +71,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
   }
 
   function forget(session: Session): void {
-    if (sessions.get(session.clientId) === session) sessions.delete(session.clientId)
+    if (sessions.get(session.clientId) !== session) return
+    sessions.delete(session.clientId)
+    adopted.delete(session.clientId)
   }
 
   function assertRoom(clientId: string): void {
@@ -110,6 +120,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
    */
   async function create(clientId: string): Promise<Session> {
     const session = register(clientId)
+    if (placement) {
+      placement.pin(clientId)
+      // Linked (or gone): placement applies again, after a grace period for the others to discover it.
+      const unpin = (next: string) => { if (next === 'open' || next === 'stopped') placement.unpin(clientId) }
+      session.on('state', unpin)
+    }
     // A fatal store error also reaches settled(); start() rejecting with it needs no other handling.
     session.start().catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
@@ -146,6 +162,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
         if (s.status !== 'active' || sessions.has(s.clientId) || closed) continue
         try {
           resume.add(register(s.clientId))
+          adopted.add(s.clientId)
         } catch (err) {
           if (err instanceof SessionError && err.code === 'SESSION_LIMIT_REACHED') resume.refuse(s.clientId, err.code, err.message)
           else throw err
@@ -170,6 +187,7 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
       await session.logout()
       forget(session)
     }
+    placement?.drop(clientId)
     let hadStoredData: boolean
     try {
       hadStoredData = await store.delete(clientId)
@@ -218,6 +236,55 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     }
   }
 
+  /** Registers and starts a stored session in standby (its lease decides where it runs); false if known here. */
+  function adopt(clientId: string): boolean {
+    if (closed || sessions.has(clientId)) return false
+    let session: Session
+    try {
+      session = register(clientId)
+    } catch (err) {
+      log.warn({ clientId, code: (err as { code?: unknown }).code }, 'could not take a stored session in standby')
+      return false
+    }
+    adopted.add(clientId)
+    session.start().catch(() => undefined)
+    return true
+  }
+
+  /**
+   * Cluster: every linked stored session runs here too, in standby, so this instance can take it over
+   * if its holder dies, whichever instance created it and whenever. Adopted standbys whose session
+   * is no longer stored as linked (deleted or logged out through another instance) stop.
+   */
+  async function discover(): Promise<{ added: number; dropped: number }> {
+    const active = new Set((await store.list()).filter((s) => s.status === 'active').map((s) => s.clientId))
+    let added = 0
+    let dropped = 0
+    for (const clientId of active) if (adopt(clientId)) added++
+    for (const session of [...sessions.values()]) {
+      const { clientId } = session
+      if (!adopted.has(clientId) || active.has(clientId) || clientId === config.clientId || session.leaseState()?.role !== 'standby') continue
+      forget(session)
+      dropped++
+      await session.stop({ releaseLease: false })
+    }
+    if (added || dropped) log.info({ added, dropped }, 'stored sessions discovered')
+    return { added, dropped }
+  }
+
+  /**
+   * Clean hand-over to the instance placement prefers: socket closed, keys flushed, lease released
+   * (the SIGTERM path, for one session); the session then waits here in standby again.
+   */
+  async function handOver(clientId: string): Promise<void> {
+    const session = sessions.get(clientId)
+    if (!session || closed || session.leaseState()?.role !== 'holder') return
+    const wasAdopted = adopted.has(clientId)
+    await session.stop()
+    forget(session)
+    if (adopt(clientId) && !wasAdopted) adopted.delete(clientId)
+  }
+
   function countByState(): Record<SessionState, number> {
     const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>
     for (const session of sessions.values()) counts[session.state]++
@@ -260,6 +327,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     sendText: (clientId: string, to: string, text: string) => counted(() => get(clientId).sendText(to, text), metrics.messageSent),
     requestPairingCode: (clientId: string, phone: string) => counted(() => get(clientId).requestPairingCode(phone), metrics.pairingCode),
     countByState,
+    discover,
+    handOver,
+    /** Client ids of the sessions whose lease this instance holds. */
+    *held() {
+      for (const s of sessions.values()) if (s.leaseState()?.role === 'holder') yield s.clientId
+    },
     /** Lease states of the running sessions that have one (metrics). */
     *leaseStates() {
       for (const s of sessions.values()) {

@@ -82,6 +82,12 @@ export class SessionLeaseLink {
     return s.role === 'standby' && s.holder !== null && s.holder !== s.owner
   }
 
+  /** In standby because placement gives the session to another instance (it tries no lease here). */
+  get deferred(): boolean {
+    const s = this.#lease.state
+    return s.role === 'standby' && Boolean(s.deferredTo)
+  }
+
   /** In standby because the last attempt failed (the database did not answer): it keeps trying. */
   get attemptFailed(): boolean {
     const s = this.#lease.state

@@ -134,13 +134,13 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /**
    * Resolves once the first connection attempt has an outcome (open, QR shown, failed and backing off,
-   * logged out, replaced, stopped, waiting behind another instance's lease, or a lease attempt that
-   * failed); never rejects.
+   * logged out, replaced, stopped, waiting behind another instance's lease, placed on another
+   * instance, or a lease attempt that failed); never rejects.
    */
   settled(): Promise<SessionSettled> {
     this.#settled ??= whenReached(this, () => {
       const lease = this.#lease
-      return SETTLED.has(this.#state) || (this.#state === 'standby' && (lease?.heldElsewhere === true || lease?.attemptFailed === true))
+      return SETTLED.has(this.#state) || (this.#state === 'standby' && (lease?.heldElsewhere === true || lease?.attemptFailed === true || lease?.deferred === true))
     }).then(() => ({ state: this.#state, ...(this.#fatal ? { error: this.#fatal } : {}) }))
     return this.#settled
   }

@@ -192,8 +192,11 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
   }
   const liveOf = (pn?: string): FakeConnection[] =>
     pn === undefined ? [...connections] : [...accountOf(pn).connections].filter((c): c is FakeConnection => c instanceof FakeConnection)
+  /** `<conflict type="replaced"/>` stream errors sent (each one is a 440 at the client). */
+  let conflictsSent = 0
   function conflict(conn: { id: number; close(): void }): void {
     const c = [...connections].find(x => x.id === conn.id)
+    if (c) conflictsSent++
     c?.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
   }
 
@@ -395,6 +398,10 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     /** Logged-in connections of the account right now. */
     liveConnections(pn?: string): number {
       return accountOf(pn).connections.size
+    },
+    /** Conflict stream errors ("replaced", a 440 at the client) the fake has sent, all accounts together. */
+    conflictsSent(): number {
+      return conflictsSent
     },
     /** The most logged-in connections the account ever had at once (2+ means two instances overlapped). */
     maxConcurrentConnections(pn?: string): number {
