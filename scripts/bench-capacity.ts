@@ -1,5 +1,6 @@
 // npm run bench:capacity -- --sessions N [--storage postgres|file] [--lease on|off] [--idle SECONDS]
-//   [--link-concurrency K] [--no-build]
+//   [--link-concurrency K] [--no-build] [--instances K]
+// --instances K (K > 1): K instances on one database instead; see scripts/capacity/cluster.ts.
 // How many WhatsApp accounts one server holds, against the fake WhatsApp with N accounts. The server
 // runs as a real child process, compiled (node dist/src/server.js, with a test-only preload that
 // trusts the fake's root key and reports memory on SIGUSR2). N sessions are linked through the API
@@ -8,9 +9,8 @@
 // session, measured first: the reference of this run), idle CPU, idle database statements per second
 // (pg_stat_database transactions), one send per session, the SIGTERM stop, and a restart (time to
 // /health, time until all N are open again, RSS after resume). Prints one table and the targets.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +18,8 @@ import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { migrate } from '../src/db/index.js'
 import { startFakeWhatsApp } from '../test/fake-whatsapp/index.js'
+import { freePort, percentile, pool, sleep, spawnServer, until, type Child } from './capacity/child.js'
+import { clusterBench } from './capacity/cluster.js'
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +29,11 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '20' },
     'link-concurrency': { type: 'string', default: '8' },
     'no-build': { type: 'boolean', default: false },
+    instances: { type: 'string', default: '1' },
   },
 })
+const instances = Number(values.instances)
+if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances must be a positive integer')
 const N = Number(values.sessions)
 const storage = values.storage === 'file' ? 'file' : 'postgres'
 const leaseOn = storage === 'postgres' && values.lease !== 'off'
@@ -40,89 +45,10 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const CLK_TCK = 100
 const MB = 1024 * 1024
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const ids = Array.from({ length: N }, (_, i) => `shop-${String(i).padStart(4, '0')}`)
 const accountOf = (i: number) => ({ pn: `1556${String(i).padStart(7, '0')}`, lid: `4${String(i).padStart(14, '0')}` })
 const BOB = { pn: '15550002222', lid: '200000000000002', name: 'Bob' }
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`)
-
-function percentile(xs: number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
-
-/** Runs work over items with at most `limit` in flight. */
-async function pool<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T, i)
-  }))
-  return results
-}
-
-interface Child {
-  proc: ChildProcess
-  base: string
-  startedAt: number
-  lines: string[]
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
-  get(path: string): Promise<{ status: number; body: any }>
-  post(path: string, body: unknown): Promise<{ status: number; body: any }>
-}
-
-function spawnServer(env: Record<string, string>, port: number): Child {
-  const startedAt = performance.now()
-  // As the production image runs it (Dockerfile CMD), plus the test preload and --expose-gc (memory reports).
-  const proc = spawn(process.execPath, ['--enable-source-maps', '--expose-gc', '--import', './test/fake-whatsapp/preload-env.mjs', 'dist/src/server.js'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const lines: string[] = []
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(line)
-    if (lines.length > 400) lines.splice(0, lines.length - 200)
-  }
-  proc.stdout?.on('data', collect)
-  proc.stderr?.on('data', collect)
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
-  )
-  const base = `http://127.0.0.1:${port}`
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-  }
-  return { proc, base, startedAt, lines, exited, get: (p) => call('GET', p), post: (p, b) => call('POST', p, b) }
-}
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 100, child?: Child): Promise<T> {
-  const end = performance.now() + timeoutMs
-  for (;;) {
-    if (child && child.proc.exitCode !== null) throw new Error(`the server exited (${child.proc.exitCode}) while waiting for ${what}`)
-    try {
-      const v = await check()
-      if (v) return v
-    } catch { /* not listening yet */ }
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
-
 function cpuTicks(pid: number): number {
   const stat = spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
@@ -164,6 +90,9 @@ async function main(): Promise<void> {
     log('building (npm run build)')
     const built = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' })
     if (built.status !== 0) throw new Error('npm run build failed')
+  }
+  if (instances > 1) {
+    return clusterBench({ sessions: N, instances, idleSeconds, linkConcurrency, adminUrl: ADMIN_URL, ids, accountOf, contact: BOB, log })
   }
   const fake = await startFakeWhatsApp({ lidOnFirstLookupOnly: true })
   fake.addContact(BOB)
