@@ -12,6 +12,7 @@
 // and the caller authenticated, before the route's own preValidation changes it. Streamed bodies
 // (multipart uploads) must be forwarded before anything reads them: those are routed in preParsing,
 // by the clientId of the query string.
+import { Readable } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -93,6 +94,17 @@ export default fp<RoutingOptions>(
     }
 
     async function decide(request: FastifyRequest, clientId: string, spec: SessionRouting): Promise<RouteDecision> {
+      try {
+        return await lookUp(request, clientId, spec)
+      } catch (err) {
+        // The registry cannot be read (database down): nobody can be routed to; the route answers
+        // from what this instance knows (it holds no lease it cannot renew either).
+        request.log.warn({ err, clientId }, 'the session holder could not be looked up; answering here')
+        return { kind: 'local', reason: 'no-holder' }
+      }
+    }
+
+    async function lookUp(request: FastifyRequest, clientId: string, spec: SessionRouting): Promise<RouteDecision> {
       const holdsHere = app.sessions.find(clientId)?.leaseState()?.role === 'holder'
       const holder = holdsHere ? null : await directory!.holderOf(clientId)
       const whenNoHolder = spec.whenNoHolder ?? 'retry'
@@ -140,6 +152,11 @@ export default fp<RoutingOptions>(
         case 'forward':
           routed.inc({ outcome: 'forward' })
           reply.from(decision.url + request.url, {
+            // A parsed JSON body is sent as JSON again (also `null` or a bare value, which reply-from
+            // would otherwise drop while keeping the original Content-Length); a stream as it arrives.
+            ...(request.body !== undefined && !(request.body instanceof Readable)
+              ? { body: JSON.stringify(request.body), contentType: request.headers['content-type'] ?? 'application/json' }
+              : {}),
             retryDelay: () => null,
             rewriteRequestHeaders: (_req, headers) => ({ ...headers, [HOP_HEADER]: self.id, 'x-request-id': request.id }),
             onError: (r, { error }) => unreachable(request, r as FastifyReply, decision.instanceId, error.message),

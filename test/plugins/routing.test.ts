@@ -129,6 +129,11 @@ t.test('forwarding to the holder\'s internal address', async (t) => {
   t.ok(proxy.bytes().includes(Buffer.from(base64)), 'the JSON body reached the holder')
   t.not((await json.json()).error?.code, 'SESSION_NOT_FOUND')
 
+  // A JSON body that is not an object travels as sent: the holder answers it (no hang on Content-Length).
+  const nullBody = await fetch(`${a.base}/api/whatsapp/reconnect?clientId=${clientId}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: 'null' })
+  t.equal(nullBody.status, 400)
+  t.equal((await nullBody.json()).error.code, 'VALIDATION_FAILED')
+
   // A request that already hopped is never forwarded again: served by the holder, 503 elsewhere.
   const hopAtB = await fetch(`${b.base}/api/whatsapp/status?clientId=${clientId}`, { headers: { ...auth, 'x-wa-forwarded-by': 'someone' } })
   t.equal(hopAtB.status, 200)
