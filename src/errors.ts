@@ -157,7 +157,7 @@ export const errorCatalogue = {
   },
   HOLDER_UNREACHABLE: {
     status: 503,
-    message: 'The instance holding this session did not answer (see details.reason); retry after the number of seconds in Retry-After (a dead instance\'s sessions move to the others).',
+    message: 'The instance holding this session did not answer a forwarded request (see details.reason); retry after the number of seconds in Retry-After (a dead instance\'s sessions move to the others).',
   },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -34,7 +34,7 @@ export interface RouteFacts {
 }
 
 export type RouteDecision =
-  | { kind: 'local'; reason: 'single' | 'holder' | 'no-holder' }
+  | { kind: 'local'; reason: 'single' | 'holder' | 'no-holder' | 'no-address' }
   | { kind: 'replay'; machineId: string; instanceId: string }
   | { kind: 'forward'; url: string; instanceId: string }
   | { kind: 'unavailable'; code: 'SESSION_MOVING' | 'HOLDER_UNREACHABLE'; reason: string; retryAfterSeconds: number }
@@ -56,12 +56,9 @@ export function decideRoute(f: RouteFacts): RouteDecision {
     return { kind: 'replay', machineId: holder.flyMachineId, instanceId: holder.id }
   }
   if (holder.url !== null) return { kind: 'forward', url: holder.url, instanceId: holder.id }
-  return {
-    kind: 'unavailable',
-    code: 'HOLDER_UNREACHABLE',
-    reason: `the holding instance ${holder.id} advertises no address (INTERNAL_URL unset)`,
-    retryAfterSeconds,
-  }
+  // The holder advertises no address (INTERNAL_URL unset): nothing to route to. Answered here as
+  // before routing existed (a standby says 409 LEASE_HELD_ELSEWHERE, naming the holder).
+  return { kind: 'local', reason: 'no-address' }
 }
 
 /** The `fly-replay` header value naming one Machine. */

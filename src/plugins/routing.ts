@@ -138,6 +138,7 @@ export default fp<RoutingOptions>(
       switch (decision.kind) {
         case 'local':
           routed.inc({ outcome: 'local' })
+          if (decision.reason === 'no-address') request.log.debug('the session is held by an instance without INTERNAL_URL; answered here')
           return false
         case 'unavailable':
           routed.inc({ outcome: 'unavailable' })
