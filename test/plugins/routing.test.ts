@@ -117,6 +117,13 @@ t.test('forwarding to the holder\'s internal address', async (t) => {
   t.ok(uploaded.includes(file), 'the file reached the holder byte for byte')
   t.ok(uploaded.includes(form.bytes), 'the whole form, unchanged')
 
+  // An upload naming the session only in a form field is routed by its query (here: the default
+  // session, held by nobody); once read it cannot be forwarded: 421 saying to use the query string.
+  const small = multipart({ clientId, type: 'document', to: '+14155550123', fileName: 'a.bin' }, randomBytes(1000))
+  const misdirected = await fetch(`${a.base}/api/whatsapp/send`, { method: 'POST', headers: { ...auth, 'content-type': small.type }, body: small.body })
+  t.equal(misdirected.status, 421)
+  t.equal((await misdirected.json()).error.code, 'MISDIRECTED_UPLOAD')
+
   // A JSON body over 1 MB naming the session in the body.
   const base64 = randomBytes(900_000).toString('base64')
   proxy.reset()
