@@ -84,6 +84,9 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^https?://[^\\s/?#]+/?$', description: 'how the other instances reach this one (e.g. http://10.0.0.5:3000); on Fly.io derived from FLY_MACHINE_ID and FLY_APP_NAME when unset' }),
   ),
   REBALANCE_BATCH: Int(1, 1000, 3, 'sessions an instance hands over per heartbeat to the instance placement prefers (after a new instance joined)'),
+  REBALANCE_SETTLE_MS: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'how long a joining instance must have been live before sessions are handed over to it (default LEASE_TTL_MS x 2/3)' }),
+  ),
   MAX_SESSIONS: Int(1, 100_000, 250, 'sessions this server runs at most; POST /sessions answers 503 SESSION_LIMIT_REACHED beyond it'),
   RESUME_CONCURRENCY: Int(1, 1000, 8, 'sessions that open their store and connect at once (resume after a restart, a takeover of many leases)'),
   FLY_APP_NAME: Type.Optional(Type.String({ description: 'set by Fly.io; it (or FLY_MACHINE_ID) makes TRUST_PROXY default to fly' })),
@@ -140,7 +143,7 @@ export interface AppConfig {
    * The cluster (Postgres mode with the lease on): how other instances reach this one (INTERNAL_URL,
    * or Fly's private DNS name of this Machine), and how many sessions one heartbeat hands over.
    */
-  cluster: { internalUrl: string | null; flyMachineId: string | null; rebalanceBatch: number }
+  cluster: { internalUrl: string | null; flyMachineId: string | null; rebalanceBatch: number; settleMs: number }
   /** Sessions this server runs at most (running, resuming or waiting for a lease). */
   maxSessions: number
   /** Stored sessions started at once in the background after a restart. */
@@ -317,6 +320,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       internalUrl: internalUrlOf(e),
       flyMachineId: e.FLY_MACHINE_ID ?? null,
       rebalanceBatch: e.REBALANCE_BATCH,
+      settleMs: e.REBALANCE_SETTLE_MS ?? 2 * Math.round(e.LEASE_TTL_MS / 3),
     },
     notices,
   }

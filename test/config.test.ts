@@ -109,10 +109,12 @@ t.test('REQUEST_TIMEOUT_MS: 30 s by default', async (t) => {
 })
 
 t.test('cluster: INTERNAL_URL as set (no trailing slash), derived from Fly.io private DNS when unset, else none', async (t) => {
-  t.same(loadConfig({}).cluster, { internalUrl: null, flyMachineId: null, rebalanceBatch: 3 })
+  t.same(loadConfig({}).cluster, { internalUrl: null, flyMachineId: null, rebalanceBatch: 3, settleMs: 6666 })
+  t.equal(loadConfig({ REBALANCE_SETTLE_MS: '60000' }).cluster.settleMs, 60_000)
+  t.equal(loadConfig({ LEASE_TTL_MS: '3000' }).cluster.settleMs, 2000)
   t.equal(loadConfig({ INTERNAL_URL: 'http://10.0.0.5:3000/' }).cluster.internalUrl, 'http://10.0.0.5:3000')
   const fly = loadConfig({ FLY_MACHINE_ID: '148e21b7', FLY_APP_NAME: 'wa-backend', PORT: '8080' }).cluster
-  t.same(fly, { internalUrl: 'http://148e21b7.vm.wa-backend.internal:8080', flyMachineId: '148e21b7', rebalanceBatch: 3 })
+  t.same(fly, { internalUrl: 'http://148e21b7.vm.wa-backend.internal:8080', flyMachineId: '148e21b7', rebalanceBatch: 3, settleMs: 6666 })
   t.equal(loadConfig({ FLY_MACHINE_ID: '148e21b7', FLY_APP_NAME: 'a', INTERNAL_URL: 'http://[fdaa::3]:3000' }).cluster.internalUrl, 'http://[fdaa::3]:3000', 'INTERNAL_URL wins')
   t.equal(loadConfig({ FLY_MACHINE_ID: '148e21b7' }).cluster.internalUrl, null, 'no app name: nothing to derive')
   t.equal(loadConfig({ REBALANCE_BATCH: '10' }).cluster.rebalanceBatch, 10)

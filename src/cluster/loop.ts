@@ -36,6 +36,8 @@ export interface ClusterLoopOptions {
 export function createClusterLoop(options: ClusterLoopOptions) {
   const { registry, placement, heartbeatMs, discoverEvery, batch, clock, logger } = options
   let timer: unknown = null
+  /** Fires when an instance of the last list goes stale before the next heartbeat here. */
+  let staleTimer: unknown = null
   // From 1: the boot resume has just listed the stored sessions; the first discovery comes a few ticks later.
   let ticks = 1
   let stopped = false
@@ -50,6 +52,7 @@ export function createClusterLoop(options: ClusterLoopOptions) {
         logger?.info({ instances: live.map((i) => i.id) }, 'live instances changed')
         options.onChange()
       }
+      watchStaleness()
     } catch (err) {
       logger?.warn({ err }, 'instance heartbeat failed; placement keeps the last known instances')
     }
@@ -73,6 +76,19 @@ export function createClusterLoop(options: ClusterLoopOptions) {
     }
   }
 
+  /** A dead instance is counted out when its heartbeat goes stale, not up to a heartbeat later. */
+  function watchStaleness(): void {
+    if (staleTimer !== null) clock.clearTimeout(staleTimer)
+    staleTimer = null
+    const at = placement.nextStaleAt()
+    if (stopped || at === Infinity) return
+    staleTimer = clock.setTimeout(() => {
+      staleTimer = null
+      logger?.info({ instances: placement.instances() }, 'an instance stopped heartbeating')
+      options.onChange()
+    }, Math.max(0, Math.ceil(at - clock.now())))
+  }
+
   function schedule(ms: number): void {
     if (stopped) return
     timer = clock.setTimeout(() => {
@@ -93,7 +109,9 @@ export function createClusterLoop(options: ClusterLoopOptions) {
     async stop(): Promise<void> {
       stopped = true
       if (timer !== null) clock.clearTimeout(timer)
+      if (staleTimer !== null) clock.clearTimeout(staleTimer)
       timer = null
+      staleTimer = null
       await running
     },
     /** Hand-overs started so far (metrics, tests). */

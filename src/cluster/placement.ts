@@ -35,6 +35,12 @@ export interface PlacementOptions {
   settleMs: number
   /** After a pinned session is unpinned, it stays here this long (the preferred instance discovers it meanwhile). */
   unpinGraceMs: number
+  /**
+   * An instance whose last heartbeat is this old counts as dead (the registry's freshMs). Between two
+   * heartbeats of this instance, another one is counted out as soon as its last known heartbeat passes
+   * this age, rather than at the next heartbeat here. Default: never between heartbeats.
+   */
+  freshMs?: number
   clock: Clock
 }
 
@@ -42,12 +48,21 @@ export interface PlacementOptions {
  * This instance's view of placement: the live instances (from the registry's heartbeat) and the
  * sessions pinned here (created through this instance and not linked yet: pairing must not move).
  */
-export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: PlacementOptions) {
+export function createPlacement({ selfId, settleMs, unpinGraceMs, freshMs = Infinity, clock }: PlacementOptions) {
+  /** Live instance ids from the last heartbeat, sorted. */
   let ids: string[] = [selfId]
+  /** Clock time at which each other instance's heartbeat becomes stale unless a later list refreshes it. */
+  let staleAt = new Map<string, number>()
   let settled = new Set<string>([selfId])
   let known = false
   /** clientId -> pinned until (clock ms; Infinity while pinned). */
   const pins = new Map<string, number>()
+
+  /** The instances counted as live right now (this one always). */
+  function live(): string[] {
+    const now = clock.now()
+    return ids.filter((id) => id === selfId || (staleAt.get(id) ?? Infinity) > now)
+  }
 
   function pinned(clientId: string): boolean {
     const until = pins.get(clientId)
@@ -63,8 +78,10 @@ export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: Place
      * The live instances from a heartbeat (ageMs: how long each has been registered). This instance
      * always counts. Returns whether the list changed (callers wake the standbys then).
      */
-    update(instances: readonly { id: string; ageMs: number }[]): boolean {
+    update(instances: readonly { id: string; ageMs: number; heartbeatAgeMs?: number }[]): boolean {
       const next = [...new Set([selfId, ...instances.map((i) => i.id)])].sort()
+      const now = clock.now()
+      staleAt = new Map(instances.filter((i) => i.id !== selfId).map((i) => [i.id, now + freshMs - (i.heartbeatAgeMs ?? 0)]))
       const nextSettled = new Set([selfId, ...instances.filter((i) => i.ageMs >= settleMs).map((i) => i.id)])
       const changed = !known || next.join('\n') !== ids.join('\n')
       ids = next
@@ -76,8 +93,13 @@ export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: Place
     get known(): boolean {
       return known
     },
-    instances: (): readonly string[] => ids,
-    preferred: (clientId: string): string => preferredInstance(clientId, ids) ?? selfId,
+    /** The instances counted as live now. */
+    instances: (): readonly string[] => live(),
+    /** When the next instance of the last list becomes stale unless a heartbeat refreshes it (Infinity: none). */
+    nextStaleAt(): number {
+      return Math.min(Infinity, ...staleAt.values())
+    },
+    preferred: (clientId: string): string => preferredInstance(clientId, live()) ?? selfId,
     /**
      * null when this instance should try the lease: it is the preferred instance among the live ones
      * (a dead instance is not among them, so its sessions spread over the survivors), or the session
@@ -86,7 +108,7 @@ export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: Place
     preferredElsewhere(clientId: string): string | null {
       if (pinned(clientId)) return null
       if (!known) return ''
-      const preferred = preferredInstance(clientId, ids) ?? selfId
+      const preferred = preferredInstance(clientId, live()) ?? selfId
       return preferred === selfId ? null : preferred
     },
     /**
@@ -95,7 +117,7 @@ export function createPlacement({ selfId, settleMs, unpinGraceMs, clock }: Place
      */
     handOverTo(clientId: string): string | null {
       if (!known || pinned(clientId)) return null
-      const preferred = preferredInstance(clientId, ids) ?? selfId
+      const preferred = preferredInstance(clientId, live()) ?? selfId
       return preferred !== selfId && settled.has(preferred) ? preferred : null
     },
     /** Keeps a session here whatever placement says (a session being paired through this instance). */

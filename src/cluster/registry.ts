@@ -12,6 +12,8 @@ import type { ClusterDirectory, InstanceInfo } from './types.js'
 /** A live instance with how long it has been registered (database clock), for the settle time. */
 export interface LiveInstance extends InstanceInfo {
   ageMs: number
+  /** How old its last heartbeat was when this list was read (database clock). */
+  heartbeatAgeMs: number
 }
 
 export interface InstanceRegistryOptions {
@@ -38,6 +40,7 @@ interface InstanceRow {
   started_at: Date
   heartbeat_at: Date
   age_ms: number
+  heartbeat_age_ms: number
 }
 
 function toInstance(row: InstanceRow): LiveInstance {
@@ -48,6 +51,7 @@ function toInstance(row: InstanceRow): LiveInstance {
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
     ageMs: Math.max(0, row.age_ms),
+    heartbeatAgeMs: Math.max(0, row.heartbeat_age_ms),
   }
 }
 
@@ -90,11 +94,13 @@ export function createInstanceRegistry(options: InstanceRegistryOptions) {
          WHERE heartbeat_at < now() - ${FORGET_DEAD_AFTER_MS}::int * interval '1 millisecond' AND id <> ${id}
       )
       SELECT id, url, fly_machine_id, started_at, heartbeat_at,
-             (extract(epoch FROM now() - started_at) * 1000)::float8 AS age_ms
+             (extract(epoch FROM now() - started_at) * 1000)::float8 AS age_ms,
+             (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS heartbeat_age_ms
         FROM mine
       UNION ALL
       SELECT id, url, fly_machine_id, started_at, heartbeat_at,
-             (extract(epoch FROM now() - started_at) * 1000)::float8
+             (extract(epoch FROM now() - started_at) * 1000)::float8,
+             (extract(epoch FROM now() - heartbeat_at) * 1000)::float8
         FROM whatsapp_instances
        WHERE id <> ${id} AND heartbeat_at > now() - ${freshMs}::int * interval '1 millisecond'`)
     registered = true
@@ -105,7 +111,8 @@ export function createInstanceRegistry(options: InstanceRegistryOptions) {
   async function read(): Promise<LiveInstance[]> {
     const rows = await statement(sql<InstanceRow[]>`
       SELECT id, url, fly_machine_id, started_at, heartbeat_at,
-             (extract(epoch FROM now() - started_at) * 1000)::float8 AS age_ms
+             (extract(epoch FROM now() - started_at) * 1000)::float8 AS age_ms,
+             (extract(epoch FROM now() - heartbeat_at) * 1000)::float8 AS heartbeat_age_ms
         FROM whatsapp_instances
        WHERE heartbeat_at > now() - ${freshMs}::int * interval '1 millisecond'`)
     return remember(rows)
@@ -121,7 +128,8 @@ export function createInstanceRegistry(options: InstanceRegistryOptions) {
     async holderOf(clientId) {
       const rows = await statement(sql<InstanceRow[]>`
         SELECT i.id, i.url, i.fly_machine_id, i.started_at, i.heartbeat_at,
-               (extract(epoch FROM now() - i.started_at) * 1000)::float8 AS age_ms
+               (extract(epoch FROM now() - i.started_at) * 1000)::float8 AS age_ms,
+               (extract(epoch FROM now() - i.heartbeat_at) * 1000)::float8 AS heartbeat_age_ms
           FROM whatsapp_session_leases l JOIN whatsapp_instances i ON i.id = l.owner
          WHERE l.client_id = ${clientId} AND l.expires_at > now()`)
       return rows[0] ? toInstance(rows[0]) : null

@@ -46,6 +46,8 @@ export class LeaseHolder {
   #nextPollAt = 0
   /** Held: the local deadline (loop clock). */
   #deadlineAt = Infinity
+  /** Standby placed elsewhere: when its row was last read (loop clock). */
+  #readAt = -Infinity
   #stopping: Promise<boolean> | null = null
   readonly #onAbort = () => { void this.stop({ release: false }) }
 
@@ -155,10 +157,30 @@ export class LeaseHolder {
     this.#nextPollAt = clock.now() + wait
   }
 
-  /** Placement gives the lease to another instance: no attempt now; asked again after a poll period. */
-  deferred(to: string): void {
+  /**
+   * Placement gives the lease to another instance: no attempt now; asked again after a poll period.
+   * Returns whether the current row should be read (placed elsewhere anew, or not read for a ttl), so
+   * this standby can still say who holds the session.
+   */
+  deferred(to: string): boolean {
+    const now = this.#loop.clock.now()
+    const read = this.#state.deferredTo !== to || now - this.#readAt >= this.#loop.config.ttlMs
     if (this.#state.deferredTo !== to) this.#update({ deferredTo: to })
-    this.#nextPollAt = this.#loop.clock.now() + this.#loop.config.pollEveryMs
+    if (read) this.#readAt = now
+    this.#nextPollAt = now + this.#loop.config.pollEveryMs
+    return read
+  }
+
+  /** The row read for a standby placed elsewhere (undefined: no row). Changes only what it knows. */
+  rowRead(o: LeaseOutcome | undefined): void {
+    if (this.#phase !== 'standby') return
+    const live = o !== undefined && o.remainingMs > 0
+    this.#update({
+      holder: live ? o.owner : null,
+      fencingToken: o?.fencingToken ?? null,
+      expiresAt: live ? o.expiresAt : null,
+      takeovers: o?.takeovers ?? this.#state.takeovers,
+    })
   }
 
   /** Placement changed: in standby, be asked again at the next poll tick rather than a poll period later. */

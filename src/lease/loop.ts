@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js'
 import { withTimeout } from '../lib/timeout.js'
 import { LeaseHolder, MIN_POLL_MS, type HolderLoop } from './holder.js'
 import type { ResolvedLeaseOptions } from './options.js'
-import { acquireManyStatement, parseOutcomes, releaseStatement, renewManyStatement, type LeaseOutcome } from './statements.js'
+import { acquireManyStatement, parseOutcomes, readManyStatement, releaseStatement, renewManyStatement, type LeaseOutcome } from './statements.js'
 import type { HoldOptions, LeaseSql } from './types.js'
 
 export interface LeaseLoopDeps {
@@ -72,15 +72,19 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     if (acquiring) return
     const sentAt = clock.now()
     const batch: { h: LeaseHolder; generation: number }[] = []
+    const reads: { h: LeaseHolder; generation: number }[] = []
     for (const h of standby) {
       if (h.nextPollAt > sentAt) continue
-      // Placement: a session another instance should hold costs no statement here.
+      // Placement: a session another instance should hold is not tried here; its row is read now and
+      // then (one statement for all of them) so this standby can say who holds it.
       const elsewhere = config.preferredElsewhere?.(h.clientId) ?? null
-      if (elsewhere !== null) h.deferred(elsewhere)
-      else batch.push({ h, generation: h.generation })
+      if (elsewhere === null) batch.push({ h, generation: h.generation })
+      else if (h.deferred(elsewhere)) reads.push({ h, generation: h.generation })
     }
-    if (batch.length === 0) return schedulePoll()
+    if (batch.length === 0 && reads.length === 0) return schedulePoll()
     acquiring = (async () => {
+      if (reads.length > 0) await readRows(reads)
+      if (batch.length === 0) return
       let outcomes: Map<string, LeaseOutcome>
       try {
         outcomes = parseOutcomes(await statement(acquireManyStatement(sql, batch.map((b) => b.h.clientId), owner, ttlMs)))
@@ -96,6 +100,15 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
       acquiring = null
       schedulePoll()
     })
+  }
+
+  async function readRows(reads: { h: LeaseHolder; generation: number }[]): Promise<void> {
+    try {
+      const rows = parseOutcomes(await statement(readManyStatement(sql, reads.map((r) => r.h.clientId))))
+      for (const { h, generation } of reads) if (h.generation === generation) h.rowRead(rows.get(h.clientId))
+    } catch (err) {
+      logger?.debug({ err, leases: reads.length }, 'reading the leases of sessions placed elsewhere failed')
+    }
   }
 
   function renewTick(): void {

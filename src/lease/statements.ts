@@ -223,6 +223,19 @@ export function renewManyStatement(
   `
 }
 
+/**
+ * The current rows of many client ids, read only (standbys placed on another instance learn who holds
+ * their session without trying to take it). ok is always false.
+ */
+export function readManyStatement(sql: LeaseSql, clientIds: readonly string[]) {
+  return sql<BatchRow[]>`
+    SELECT l.client_id, false AS ok, l.owner, l.fencing_token::text, l.expires_at, l.takeovers::text,
+           (extract(epoch FROM l.expires_at - now()) * 1000)::float8 AS remaining_ms
+      FROM whatsapp_session_leases l
+     WHERE l.client_id IN (SELECT value FROM jsonb_array_elements_text(${JSON.stringify(clientIds)}::text::jsonb))
+  `
+}
+
 /** Expire every live lease this owner holds (shutdown): the standbys take over at their next poll. */
 export function releaseAllStatement(sql: LeaseSql, owner: string) {
   return sql<{ client_id: string }[]>`

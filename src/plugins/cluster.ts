@@ -52,7 +52,7 @@ export default fp<ClusterPluginOptions>(
       clock,
       logger: log,
     })
-    const placement = createPlacement({ selfId: config.lease.owner, settleMs: 2 * heartbeatMs, unpinGraceMs: ttlMs + heartbeatMs, clock })
+    const placement = createPlacement({ selfId: config.lease.owner, settleMs: config.cluster.settleMs, unpinGraceMs: ttlMs + heartbeatMs, freshMs: ttlMs, clock })
     let sessions: ClusterSessions | null = null
     let wake: () => void = () => undefined
     const loop = createClusterLoop({

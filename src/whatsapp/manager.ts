@@ -13,6 +13,7 @@ import type { StoreDataError } from '../lib/store-errors.js'
 import { SessionError } from './errors.js'
 import { createObserverSet, type SessionObserver } from './observers.js'
 import { createGate } from './gate.js'
+import { createClusterSessions } from './cluster-sessions.js'
 import { createResumeQueue } from './resume.js'
 import { Session, type SessionLeaseHandlers } from './session.js'
 import type { WASocket } from './socket.js'
@@ -236,54 +237,9 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     }
   }
 
-  /** Registers and starts a stored session in standby (its lease decides where it runs); false if known here. */
-  function adopt(clientId: string): boolean {
-    if (closed || sessions.has(clientId)) return false
-    let session: Session
-    try {
-      session = register(clientId)
-    } catch (err) {
-      log.warn({ clientId, code: (err as { code?: unknown }).code }, 'could not take a stored session in standby')
-      return false
-    }
-    adopted.add(clientId)
-    session.start().catch(() => undefined)
-    return true
-  }
-
-  /**
-   * Cluster: every linked stored session runs here too, in standby, so this instance can take it over
-   * if its holder dies, whichever instance created it and whenever. Adopted standbys whose session
-   * is no longer stored as linked (deleted or logged out through another instance) stop.
-   */
-  async function discover(): Promise<{ added: number; dropped: number }> {
-    const active = new Set((await store.list()).filter((s) => s.status === 'active').map((s) => s.clientId))
-    let added = 0
-    let dropped = 0
-    for (const clientId of active) if (adopt(clientId)) added++
-    for (const session of [...sessions.values()]) {
-      const { clientId } = session
-      if (!adopted.has(clientId) || active.has(clientId) || clientId === config.clientId || session.leaseState()?.role !== 'standby') continue
-      forget(session)
-      dropped++
-      await session.stop({ releaseLease: false })
-    }
-    if (added || dropped) log.info({ added, dropped }, 'stored sessions discovered')
-    return { added, dropped }
-  }
-
-  /**
-   * Clean hand-over to the instance placement prefers: socket closed, keys flushed, lease released
-   * (the SIGTERM path, for one session); the session then waits here in standby again.
-   */
-  async function handOver(clientId: string): Promise<void> {
-    const session = sessions.get(clientId)
-    if (!session || closed || session.leaseState()?.role !== 'holder') return
-    const wasAdopted = adopted.has(clientId)
-    await session.stop()
-    forget(session)
-    if (adopt(clientId) && !wasAdopted) adopted.delete(clientId)
-  }
+  const cluster = createClusterSessions({
+    sessions, adopted, register, forget, store, defaultClientId: config.clientId, log, isClosed: () => closed,
+  })
 
   function countByState(): Record<SessionState, number> {
     const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>
@@ -327,12 +283,12 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     sendText: (clientId: string, to: string, text: string) => counted(() => get(clientId).sendText(to, text), metrics.messageSent),
     requestPairingCode: (clientId: string, phone: string) => counted(() => get(clientId).requestPairingCode(phone), metrics.pairingCode),
     countByState,
-    discover,
-    handOver,
+    /** Cluster: registers every linked stored session in standby; stops adopted ones no longer stored. */
+    discover: cluster.discover,
+    /** Cluster: clean hand-over (stop, flush, release), then standby here again. */
+    handOver: cluster.handOver,
     /** Client ids of the sessions whose lease this instance holds. */
-    *held() {
-      for (const s of sessions.values()) if (s.leaseState()?.role === 'holder') yield s.clientId
-    },
+    held: cluster.held,
     /** Lease states of the running sessions that have one (metrics). */
     *leaseStates() {
       for (const s of sessions.values()) {

@@ -8,7 +8,7 @@ import type { LiveInstance } from '../../src/cluster/registry.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 
 const HEARTBEAT = 1000
-const instance = (id: string, ageMs: number): LiveInstance => ({ id, url: null, flyMachineId: null, startedAt: new Date(0), heartbeatAt: new Date(0), ageMs })
+const instance = (id: string, ageMs: number, heartbeatAgeMs = 0): LiveInstance => ({ id, url: null, flyMachineId: null, startedAt: new Date(0), heartbeatAt: new Date(0), ageMs, heartbeatAgeMs })
 
 t.test('join: hand-overs wait for the settle time, then go `batch` per tick with at most `batch` in flight', async (t) => {
   const clock = createManualClock()
@@ -91,4 +91,27 @@ t.test('a failed heartbeat keeps the last placement and the loop goes on', async
   t.equal(beats, 3, 'still beating')
   t.same(placement.instances(), ['a', 'b'], 'last known instances kept')
   await loop.stop()
+})
+
+t.test('an instance whose heartbeat goes stale between two heartbeats here is counted out at that moment', async (t) => {
+  const clock = createManualClock()
+  const placement = createPlacement({ selfId: 'a', settleMs: 0, unpinGraceMs: 0, freshMs: 3 * HEARTBEAT, clock })
+  // b's last heartbeat was 2.5 s old at the first heartbeat here, and b heartbeats no more.
+  let live = [instance('a', 1), instance('b', 60_000, 2500)]
+  let wakes = 0
+  const loop = createClusterLoop({
+    registry: { beat: async () => { const out = live; live = [instance('a', 1)]; return out } },
+    placement, onChange: () => { wakes++ }, sessions: () => null, heartbeatMs: HEARTBEAT, discoverEvery: 3, batch: 3, clock,
+  })
+  const settle = () => new Promise((r) => setImmediate(r))
+  loop.start()
+  await clock.run(0, settle)
+  t.equal(wakes, 1)
+  await clock.run(499, settle)
+  t.same(placement.instances(), ['a', 'b'], 'not stale yet')
+  await clock.run(1, settle)
+  t.same(placement.instances(), ['a'], 'counted out when its heartbeat is freshMs old')
+  t.equal(wakes, 2, 'and the standbys are woken then, 0.5 s before the next heartbeat here')
+  await loop.stop()
+  t.same(clock.pending(), [], 'no timer left after stop')
 })

@@ -32,6 +32,9 @@ t.test('one socket per session across two instances: hand-over, crash takeover, 
     CLIENT_ID,
     WA_WS_URL: fake.url,
     INSTANCE_ID: name,
+    // About the lease alone: placement must not hand the session over to a joining instance here
+    // (test/e2e/cluster-placement.test.ts covers that).
+    REBALANCE_SETTLE_MS: '600000',
   })
   const conversation = async (server: ChildServer, label: string) => {
     const sent = await server.post('/api/whatsapp/send', { to: BOB.pn, text: `${label}: to bob` })
