@@ -2,7 +2,7 @@
 // each), start another, delete one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { liveHolders, type LiveHolder } from '../../cluster/holders.js'
-import { errorResponses, NoQuery } from '../../schemas/common.js'
+import { errorResponses, NoQuery, ROUTING_ERRORS } from '../../schemas/common.js'
 import {
   ClientIdParams,
   CreateSessionBody,
@@ -64,7 +64,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Start another session (another WhatsApp account) on this server',
       querystring: NoQuery,
       body: CreateSessionBody,
-      response: { 201: CreateSessionResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE', 'SESSION_LIMIT_REACHED') },
+      response: { 201: CreateSessionResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'INVALID_CLIENT_ID', 'SESSION_EXISTS', 'SESSION_STOPPED', 'SESSION_UNREADABLE', 'SESSION_LIMIT_REACHED') },
     },
   }, async (request, reply) => {
     const { clientId } = request.body
@@ -81,7 +81,7 @@ const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Log a session out (when connected), stop it and delete its stored data',
       params: ClientIdParams,
       querystring: NoQuery,
-      response: { 200: DeleteSessionResponse, ...errorResponses('VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE', 'STORE_UNAVAILABLE') },
+      response: { 200: DeleteSessionResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'STORED_SESSION_NOT_FOUND', 'LEASE_HELD_ELSEWHERE', 'STORE_UNAVAILABLE') },
     },
   }, async (request) => {
     const { clientId } = request.params
