@@ -31,8 +31,11 @@ import { ApiError, sendError } from '../errors.js'
 export interface SessionRouting {
   /** Where the route reads the client id: the query string, the path, or the body then the query. */
   clientIdIn: 'query' | 'params' | 'body-or-query'
-  /** With nobody holding the session: 503 until someone does (default), or answer here. */
-  whenNoHolder?: 'retry' | 'local'
+  /**
+   * With nobody holding the session: 503 until someone does (default); answer here (the data lives in
+   * Postgres); or answer here when the session runs here (a state report: standby, reconnecting).
+   */
+  whenNoHolder?: 'retry' | 'local' | 'local-if-running'
 }
 
 declare module 'fastify' {
@@ -107,9 +110,10 @@ export default fp<RoutingOptions>(
     async function lookUp(request: FastifyRequest, clientId: string, spec: SessionRouting): Promise<RouteDecision> {
       const holdsHere = app.sessions.find(clientId)?.leaseState()?.role === 'holder'
       const holder = holdsHere ? null : await directory!.holderOf(clientId)
-      const whenNoHolder = spec.whenNoHolder ?? 'retry'
+      const runsHere = app.sessions.find(clientId) !== undefined
+      const whenNoHolder = spec.whenNoHolder === 'local' || (spec.whenNoHolder === 'local-if-running' && runsHere) ? 'local' : 'retry'
       const takeoverPending = !holdsHere && holder === null && whenNoHolder === 'retry'
-        && (app.sessions.find(clientId) !== undefined || (await lease!.read(clientId)) !== null)
+        && (runsHere || (await lease!.read(clientId)) !== null)
       return decideRoute({
         clustered,
         holdsHere,

@@ -27,8 +27,9 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     lastError: state?.lastError ?? null,
   })
 
+  // A session that runs here reports its own state (standby, reconnecting) while nobody holds it.
   app.get('/status', {
-    config: { session: { clientIdIn: 'query' } },
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local-if-running' } },
     schema: {
       tags,
       summary: 'Connection state of a session',
@@ -41,7 +42,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/session-info', {
-    config: { session: { clientIdIn: 'query' } },
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local-if-running' } },
     schema: {
       tags,
       summary: 'Everything an operator needs about a session: state, storage health, key counts',
