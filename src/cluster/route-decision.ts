@@ -26,7 +26,9 @@ export interface RouteFacts {
   bodyBytes: number | null
   /** The request was already forwarded or replayed once. */
   hopped: boolean
-  /** Nobody holds the session but it has a lease row: an instance is taking it over. */
+  /** A Session for it runs here (in standby, starting, reconnecting): it answers for itself. */
+  runsHere: boolean
+  /** Nobody holds the session but some instance will: it is stored and linked (placement resumes it). */
   takeoverPending: boolean
   /** What to do with no holder: wait for it (503), or answer here (the data lives in Postgres). */
   whenNoHolder: 'retry' | 'local'
@@ -44,7 +46,8 @@ export function decideRoute(f: RouteFacts): RouteDecision {
   if (f.holdsHere || f.holder?.id === f.self.id) return { kind: 'local', reason: 'holder' }
   const { retryAfterSeconds } = f
   if (f.holder === null) {
-    if (f.whenNoHolder === 'local' || !f.takeoverPending) return { kind: 'local', reason: 'no-holder' }
+    // Running here, it reports its own state (standby: 409 LEASE_HELD_ELSEWHERE, 425 QR_NOT_READY...).
+    if (f.whenNoHolder === 'local' || f.runsHere || !f.takeoverPending) return { kind: 'local', reason: 'no-holder' }
     return { kind: 'unavailable', code: 'SESSION_MOVING', reason: 'no instance holds the session yet (takeover in progress)', retryAfterSeconds }
   }
   // One hop at most: the holder changed between the two instances' looks at the lease.

@@ -25,6 +25,7 @@ import {
   HOP_HEADER,
   type RouteDecision,
 } from '../cluster/route-decision.js'
+import { isLinkedSession } from '../cluster/holders.js'
 import type { ClusterDirectory } from '../cluster/types.js'
 import { ApiError, sendError } from '../errors.js'
 
@@ -32,10 +33,10 @@ export interface SessionRouting {
   /** Where the route reads the client id: the query string, the path, or the body then the query. */
   clientIdIn: 'query' | 'params' | 'body-or-query'
   /**
-   * With nobody holding the session: 503 until someone does (default); answer here (the data lives in
-   * Postgres); or answer here when the session runs here (a state report: standby, reconnecting).
+   * With nobody holding a session that does not run here: 503 until someone does (default), or answer
+   * here (the data lives in Postgres).
    */
-  whenNoHolder?: 'retry' | 'local' | 'local-if-running'
+  whenNoHolder?: 'retry' | 'local'
 }
 
 declare module 'fastify' {
@@ -70,9 +71,9 @@ const stringField = (value: unknown, name: string): string | undefined => {
 export default fp<RoutingOptions>(
   async (app, options) => {
     const { directory, retryAfterSeconds, forwardTimeoutMs } = options
-    const lease = app.lease.manager
+    const sql = app.db.sql
     app.decorateRequest('routedClientId', null)
-    const clustered = directory !== null && lease !== null
+    const clustered = directory !== null && app.lease.manager !== null && sql !== null
     if (!clustered) return
 
     const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(2000, forwardTimeoutMs)
@@ -111,9 +112,8 @@ export default fp<RoutingOptions>(
       const holdsHere = app.sessions.find(clientId)?.leaseState()?.role === 'holder'
       const holder = holdsHere ? null : await directory!.holderOf(clientId)
       const runsHere = app.sessions.find(clientId) !== undefined
-      const whenNoHolder = spec.whenNoHolder === 'local' || (spec.whenNoHolder === 'local-if-running' && runsHere) ? 'local' : 'retry'
-      const takeoverPending = !holdsHere && holder === null && whenNoHolder === 'retry'
-        && (runsHere || (await lease!.read(clientId)) !== null)
+      const whenNoHolder = spec.whenNoHolder ?? 'retry'
+      const takeoverPending = !holdsHere && holder === null && whenNoHolder === 'retry' && !runsHere && (await isLinkedSession(sql!, clientId))
       return decideRoute({
         clustered,
         holdsHere,
@@ -122,6 +122,7 @@ export default fp<RoutingOptions>(
         onFly: self.flyMachineId !== null,
         bodyBytes: bodyBytesOf(request.headers['content-length'], request.headers['transfer-encoding']),
         hopped: request.headers[HOP_HEADER] !== undefined || request.headers[FLY_REPLAY_SOURCE_HEADER] !== undefined,
+        runsHere,
         takeoverPending,
         whenNoHolder,
         retryAfterSeconds,

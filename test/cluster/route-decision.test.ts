@@ -11,7 +11,7 @@ const other = instanceInfo('b', { url: 'http://10.0.0.2:3000', flyMachineId: 'm-
 
 const facts = (over: Partial<RouteFacts> = {}): RouteFacts => ({
   clustered: true, holdsHere: false, holder: other, self, onFly: false, bodyBytes: 0, hopped: false,
-  takeoverPending: false, whenNoHolder: 'retry', retryAfterSeconds: 10, ...over,
+  runsHere: false, takeoverPending: false, whenNoHolder: 'retry', retryAfterSeconds: 10, ...over,
 })
 
 t.test('no cluster (file mode, lease off, one instance): always here', async (t) => {
@@ -50,6 +50,8 @@ t.test('a request that already hopped is never sent on again', async (t) => {
 t.test('nobody holds it', async (t) => {
   const moving = decideRoute(facts({ holder: null, takeoverPending: true }))
   t.same(moving, { kind: 'unavailable', code: 'SESSION_MOVING', reason: 'no instance holds the session yet (takeover in progress)', retryAfterSeconds: 10 })
+  // Running here (standby, starting): the session answers for itself (425 QR_NOT_READY, its state...).
+  t.same(decideRoute(facts({ holder: null, takeoverPending: true, runsHere: true })), { kind: 'local', reason: 'no-holder' })
   // Never held anywhere: answered here (404 from the route, or the session is created here).
   t.same(decideRoute(facts({ holder: null, takeoverPending: false })), { kind: 'local', reason: 'no-holder' })
   // Routes served from Postgres answer here whatever happens to the session.

@@ -150,8 +150,9 @@ t.test('forwarding to the holder\'s internal address', async (t) => {
   t.equal((await hopAtA.json()).error.code, 'SESSION_MOVING')
   t.equal(proxy.bytes().length, 0, 'nothing sent on')
 
-  // Nobody holds a session that was held (its lease expired): 503 with Retry-After (the lease ttl).
+  // Nobody holds a linked session (its lease expired: its instance died): 503 with Retry-After (the lease ttl).
   await sql`INSERT INTO whatsapp_session_leases (client_id, owner, fencing_token, expires_at) VALUES ('moving', 'gone', 1, now() - interval '1 second')`
+  await sql`INSERT INTO whatsapp_sessions (client_id, status) VALUES ('moving', 'active')`
   const moving = await fetch(`${a.base}/api/whatsapp/status?clientId=moving`, { headers: auth })
   t.equal(moving.status, 503)
   t.equal(moving.headers.get('retry-after'), '3')
@@ -159,7 +160,12 @@ t.test('forwarding to the holder\'s internal address', async (t) => {
   // Message status lives in Postgres: answered here instead.
   const messageStatus = await fetch(`${a.base}/api/whatsapp/messages/ABC?clientId=moving`, { headers: auth })
   t.equal(messageStatus.status, 404)
-  // Never held anywhere: the route's own answer.
+  // (Gone again before an instance's discovery would try to resume its made-up creds.)
+  await sql`DELETE FROM whatsapp_sessions WHERE client_id = 'moving'`
+  // Held once but never linked (nobody resumes it), or never held anywhere: the route's own answer.
+  await sql`INSERT INTO whatsapp_session_leases (client_id, owner, fencing_token, expires_at) VALUES ('unlinked', 'gone', 1, now() - interval '1 second')`
+  const unlinked = await fetch(`${a.base}/api/whatsapp/status?clientId=unlinked`, { headers: auth })
+  t.equal(unlinked.status, 404)
   const unknown = await fetch(`${a.base}/api/whatsapp/status?clientId=nobody`, { headers: auth })
   t.equal(unknown.status, 404)
   t.equal((await unknown.json()).error.code, 'SESSION_NOT_FOUND')
@@ -181,7 +187,7 @@ t.test('forwarding to the holder\'s internal address', async (t) => {
   t.equal(entry?.holder, bId)
   t.equal(entry?.running, false, 'not running on A')
   t.equal(list.sessions.find((s: { clientId: string }) => s.clientId === 'haunted')?.holder, 'ghost')
-  t.equal(list.sessions.find((s: { clientId: string }) => s.clientId === 'moving'), undefined, 'an expired lease of a session never stored is nobody\'s')
+  t.equal(list.sessions.find((s: { clientId: string }) => s.clientId === 'unlinked'), undefined, 'an expired lease of a session never stored is nobody\'s')
 
   // Creating a session already held elsewhere: the holder answers.
   const again = await fetch(`${a.base}/api/whatsapp/sessions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) })

@@ -27,9 +27,8 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     lastError: state?.lastError ?? null,
   })
 
-  // A session that runs here reports its own state (standby, reconnecting) while nobody holds it.
   app.get('/status', {
-    config: { session: { clientIdIn: 'query', whenNoHolder: 'local-if-running' } },
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Connection state of a session',
@@ -42,7 +41,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/session-info', {
-    config: { session: { clientIdIn: 'query', whenNoHolder: 'local-if-running' } },
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Everything an operator needs about a session: state, storage health, key counts',
