@@ -4,11 +4,12 @@
 // A lock is stale, and taken over, when on this host its pid is dead, was reused by another process
 // (different start time) or the host rebooted; a lock from another hostname (shared volume) is
 // stale once its holder stopped refreshing its mtime for staleAfterMs.
-import { mkdir, open, readFile, rm, stat, utimes } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, utimes } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import { createExclusive } from '../lib/small-files.js'
 
 export interface LockOwner {
   pid: number
@@ -88,22 +89,6 @@ function isStale(holder: LockOwner | null, ageMs: number, me: LockOwner, staleAf
   if (!pidAlive(holder.pid)) return true
   const now = procStart(holder.pid)
   return Boolean(holder.procStart && now && holder.procStart !== now)
-}
-
-async function createExclusive(path: string, content: string): Promise<boolean> {
-  try {
-    const fh = await open(path, 'wx', 0o600)
-    try {
-      await fh.writeFile(content)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
-  }
 }
 
 async function readLock(path: string): Promise<{ text: string; ageMs: number } | null> {

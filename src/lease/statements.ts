@@ -52,31 +52,7 @@ export function parseOutcomes(rows: readonly (OutcomeRow & { client_id: string }
  * ok = false. null only when a concurrent insert committed after this statement's snapshot (retry).
  */
 export function acquireStatement(sql: LeaseSql, clientId: string, owner: string, ttlMs: number) {
-  return sql<OutcomeRow[]>`
-    WITH attempt AS (
-      INSERT INTO whatsapp_session_leases AS l
-        (client_id, owner, fencing_token, expires_at, acquired_at, renewed_at, takeovers)
-      VALUES (${clientId}, ${owner}, 1, now() + ${ttlMs}::int * interval '1 millisecond', now(), now(), 0)
-      ON CONFLICT (client_id) DO UPDATE SET
-        fencing_token = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
-                             THEN l.fencing_token ELSE l.fencing_token + 1 END,
-        acquired_at   = CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
-                             THEN l.acquired_at ELSE now() END,
-        takeovers     = CASE WHEN l.owner = excluded.owner THEN l.takeovers ELSE l.takeovers + 1 END,
-        owner         = excluded.owner,
-        renewed_at    = now(),
-        expires_at    = excluded.expires_at
-      WHERE l.owner = excluded.owner OR l.expires_at <= now()
-      RETURNING true AS ok, owner, fencing_token::text, expires_at, takeovers::text,
-                (extract(epoch FROM expires_at - now()) * 1000)::float8 AS remaining_ms
-    )
-    SELECT * FROM attempt
-    UNION ALL
-    SELECT false, owner, fencing_token::text, expires_at, takeovers::text,
-           (extract(epoch FROM expires_at - now()) * 1000)::float8
-      FROM whatsapp_session_leases
-     WHERE client_id = ${clientId} AND NOT EXISTS (SELECT 1 FROM attempt)
-  `
+  return acquireManyStatement(sql, [clientId], owner, ttlMs)
 }
 
 /**

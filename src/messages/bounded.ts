@@ -20,27 +20,22 @@ export function createBound(timeoutMs: number, clock: Clock) {
   }
 }
 
-export function boundedIdempotency(s: IdempotencyStore, timeoutMs: number, clock: Clock): IdempotencyStore {
-  const bound = createBound(timeoutMs, clock)
-  return {
-    claim: bound('idempotency key', s.claim.bind(s)),
-    complete: bound('idempotency key', s.complete.bind(s)),
-    release: bound('idempotency key', s.release.bind(s)),
-    purge: bound('idempotency purge', s.purge.bind(s)),
+/** The store with each named method bounded; `what` names the operation in the 503's sentence. */
+function boundAll<T extends object, K extends keyof T & string>(s: T, methods: readonly K[], what: (method: K) => string, bound: ReturnType<typeof createBound>): Pick<T, K> {
+  const out = {} as Pick<T, K>
+  for (const m of methods) {
+    const fn = s[m] as unknown as (...args: unknown[]) => Promise<unknown>
+    out[m] = bound(what(m), fn.bind(s)) as T[K]
   }
+  return out
+}
+
+export function boundedIdempotency(s: IdempotencyStore, timeoutMs: number, clock: Clock): IdempotencyStore {
+  const methods = ['claim', 'complete', 'release', 'purge'] as const
+  return boundAll(s, methods, (m) => (m === 'purge' ? 'idempotency purge' : 'idempotency key'), createBound(timeoutMs, clock))
 }
 
 export function boundedQueue(q: QueueStore, timeoutMs: number, clock: Clock): QueueStore {
-  const bound = createBound(timeoutMs, clock)
-  return {
-    enqueue: bound('outbound queue', q.enqueue.bind(q)),
-    waiting: bound('outbound queue', q.waiting.bind(q)),
-    claim: bound('outbound queue', q.claim.bind(q)),
-    done: bound('outbound queue', q.done.bind(q)),
-    fail: bound('outbound queue', q.fail.bind(q)),
-    unclaim: bound('outbound queue', q.unclaim.bind(q)),
-    get: bound('outbound queue', q.get.bind(q)),
-    withWork: bound('outbound queue', q.withWork.bind(q)),
-    purge: bound('outbound queue', q.purge.bind(q)),
-  }
+  const methods = ['enqueue', 'waiting', 'claim', 'done', 'fail', 'unclaim', 'get', 'withWork', 'purge'] as const
+  return boundAll(q, methods, () => 'outbound queue', createBound(timeoutMs, clock))
 }

@@ -5,6 +5,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { ensureDir, FILE_MODE, isNotFound, replaceFiles } from '../keystore/file/fsio.js'
 
 export { ensureDir, isNotFound }
+export { createExclusive } from '../lib/small-files.js'
 
 /** A file-name-safe form of an id: the id itself when plain, else its SHA-256. */
 export function fileKey(id: string): string {
@@ -25,24 +26,6 @@ export async function writeFileAtomic(path: string, data: string, durable = true
     await unlink(tmp).catch(() => undefined)
     throw err
   })
-}
-
-/** Creates the file only if it does not exist yet (false when it does); durable. */
-export async function createExclusive(path: string, data: string): Promise<boolean> {
-  let handle
-  try {
-    handle = await open(path, 'wx', FILE_MODE)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
-  }
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  return true
 }
 
 export async function readJson<T>(path: string): Promise<T | null> {

@@ -9,12 +9,9 @@ import type { SessionMetrics } from '../whatsapp/manager.js'
 export function createMetrics() {
   const registry = new Registry()
   const registers = [registry]
-  const storeWrites = new Counter({
-    name: 'whatsapp_store_writes_total',
-    help: 'Session store writes (creds and keys) by backend and result: session persistence success rate',
-    labelNames: ['backend', 'result'] as const,
-    registers,
-  })
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers })
+  const storeWrites = counter('whatsapp_store_writes_total', 'Session store writes (creds and keys) by backend and result: session persistence success rate', ['backend', 'result'])
   const storeLatency = new Histogram({
     name: 'whatsapp_keystore_call_duration_seconds',
     help: 'Keystore call latency by backend and operation',
@@ -22,41 +19,12 @@ export function createMetrics() {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   })
-  const dbErrors = new Counter({
-    name: 'whatsapp_db_errors_total',
-    help: 'Failed database operations (writes and health pings): database connection reliability',
-    registers,
-  })
-  const cleanupRuns = new Counter({
-    name: 'whatsapp_session_cleanup_runs_total',
-    help: 'Session cleanup runs by kind (local files, old sessions) and whether it was a dry run',
-    labelNames: ['kind', 'dry_run'] as const,
-    registers,
-  })
-  const cleanupRemoved = new Counter({
-    name: 'whatsapp_session_cleanup_removed_total',
-    help: 'Sessions or files removed by cleanups, by kind',
-    labelNames: ['kind'] as const,
-    registers,
-  })
-  const logins = new Counter({
-    name: 'whatsapp_logins_total',
-    help: 'Session logins by result: success (newly linked), restored (stored creds), logged_out, replaced',
-    labelNames: ['result'] as const,
-    registers,
-  })
-  const pairingCodes = new Counter({
-    name: 'whatsapp_pairing_codes_total',
-    help: 'Pairing code requests by result',
-    labelNames: ['result'] as const,
-    registers,
-  })
-  const messagesSent = new Counter({
-    name: 'whatsapp_messages_sent_total',
-    help: 'Messages sent through the API by result',
-    labelNames: ['result'] as const,
-    registers,
-  })
+  const dbErrors = counter('whatsapp_db_errors_total', 'Failed database operations (writes and health pings): database connection reliability')
+  const cleanupRuns = counter('whatsapp_session_cleanup_runs_total', 'Session cleanup runs by kind (local files, old sessions) and whether it was a dry run', ['kind', 'dry_run'])
+  const cleanupRemoved = counter('whatsapp_session_cleanup_removed_total', 'Sessions or files removed by cleanups, by kind', ['kind'])
+  const logins = counter('whatsapp_logins_total', 'Session logins by result: success (newly linked), restored (stored creds), logged_out, replaced', ['result'])
+  const pairingCodes = counter('whatsapp_pairing_codes_total', 'Pairing code requests by result', ['result'])
+  const messagesSent = counter('whatsapp_messages_sent_total', 'Messages sent through the API by result', ['result'])
   // Pre-create the series so dashboards see zeros instead of missing data.
   for (const result of ['success', 'restored', 'logged_out', 'replaced']) logins.inc({ result }, 0)
   for (const result of ['ok', 'error']) {

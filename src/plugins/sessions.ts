@@ -7,7 +7,6 @@
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
-import type { AppConfig } from '../config.js'
 import { registerLeaseGauges } from '../lease/index.js'
 import { SESSION_STATES } from '../lib/session-states.js'
 import { isStoreDataError } from '../lib/store-errors.js'

@@ -54,12 +54,7 @@ export const MediaBytes = Type.Unsafe<Buffer>({ type: 'string', format: 'binary'
 
 export const NumbersQuery = Type.Object(
   {
-    phones: Type.String({
-      minLength: 1,
-      maxLength: 2000,
-      description: 'Phone numbers in international format, comma-separated (at most 50)',
-      examples: ['+14155550123,+447700900123'],
-    }),
+    phones: Type.String({ minLength: 1, maxLength: 2000, description: 'Phone numbers in international format, comma-separated (at most 50)', examples: ['+14155550123,+447700900123'] }),
     clientId: Type.Optional(ClientId),
   },
   { additionalProperties: false },

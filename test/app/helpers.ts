@@ -1,32 +1,18 @@
 // Builds the real app for tests: file-mode store in a fresh temp dir, WA_WS_URL at a closed local port
 // (so the default session tries, fails fast and backs off - nothing reaches the internet), silent logs.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { connect, createServer, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { connect, type Socket } from 'node:net'
 import pino from 'pino'
 import { buildApp, type App, type AppOptions } from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config.js'
+import type { Teardown } from '../helpers/teardown.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { freePort as closedPort } from '../helpers/ports.js'
 
-export interface Teardown {
-  teardown(fn: () => unknown): void
-}
-
-/** A local port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-export async function tempDir(t: Teardown, prefix = 'wa-api-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
+export type { Teardown } from '../helpers/teardown.js'
+export { tempDir } from '../helpers/temp-dir.js'
+export { waitFor } from '../helpers/poll.js'
+/** A local port nothing listens on: the default session dials it, fails fast and backs off. */
+export { freePort as closedPort } from '../helpers/ports.js'
 
 export async function testConfig(t: Teardown, env: Record<string, string> = {}): Promise<AppConfig> {
   return loadConfig({
@@ -52,16 +38,6 @@ export async function testApp(
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
-
-/** Polls until predicate() is true or the timeout passes (then returns false). */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (predicate()) return true
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return predicate()
-}
 
 export interface RawResponse {
   status: number

@@ -72,7 +72,7 @@ t.test('Postgres mode with the lease on: refused before waiting for the lease', 
 })
 
 t.test('POST /api/whatsapp/sessions with the lease on: 409 SESSION_UNREADABLE, not a standby that fails later', async (t) => {
-  const { url, sql } = await createMigratedDatabase(t, 'wa_wrong_key_api')
+  const { url } = await createMigratedDatabase(t, 'wa_wrong_key_api')
   const app = await startWith({ DATABASE_URL: url, SESSION_PATH: await tempDir(t), SESSION_ENCRYPTION_KEY: KEY_2, CLIENT_ID: 'fresh' })
   t.teardown(() => app.close())
   // Stored with another key after this server started (at start-up the key check would refuse to listen).

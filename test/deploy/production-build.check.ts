@@ -6,7 +6,7 @@ import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
+import { freePort } from '../helpers/ports.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,14 +14,6 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 if (!existsSync(`${root}src/server.ts`)) {
   t.test('production build', { skip: 'src/server.ts does not exist yet, so dist/src/server.js cannot be built' }, () => {})

@@ -2,9 +2,9 @@
 // trusts the fake's certificate root), for tests that need two instances or a kill -9.
 // Every child is killed (SIGKILL) at teardown if the test did not stop it.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { freePort } from '../helpers/ports.js'
 import { fileURLToPath } from 'node:url'
-import type { Teardown } from './harness.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -20,16 +20,7 @@ export interface ChildServer {
   kill(signal: NodeJS.Signals): void
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export async function spawnServer(t: Teardown, o: { name: string; env: Record<string, string> }): Promise<ChildServer> {
   // A caller that must know the address first (INTERNAL_URL) picks the port.

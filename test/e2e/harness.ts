@@ -1,9 +1,7 @@
 // Shared set-up for the end-to-end tests: the real app (buildApp, real keystore, real Baileys) against
 // the fake WhatsApp server, in Postgres mode on a fresh migrated database or in file mode.
 // Every helper registers its own teardown, so a test file leaves no socket, port, timer or database.
-import { mkdtemp, rm } from 'node:fs/promises'
 import { Writable } from 'node:stream'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys'
 import pino from 'pino'
@@ -21,13 +19,15 @@ import { quietLibsignal } from '../fake-whatsapp/quiet.js'
 import { unrefLongTimers } from '../fake-whatsapp/timers.js'
 import { ADMIN_URL, createMigratedDatabase } from '../helpers/db.js'
 import { createTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
+import { poll } from '../helpers/poll.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 /** The app as buildApp resolves it (awaiting Fastify's thenable instance drops its PromiseLike side). */
 export type App = Awaited<ReturnType<typeof buildApp>>
 
-export interface Teardown {
-  teardown(fn: () => unknown): void
-}
+export type { Teardown } from '../helpers/teardown.js'
+export { tempDir } from '../helpers/temp-dir.js'
+export { poll } from '../helpers/poll.js'
 
 export const CLIENT_ID = 'e2e'
 export const BOB = { pn: '15550002222', lid: '200000000000002', name: 'Bob' } as const
@@ -50,12 +50,6 @@ export async function startFake(t: Teardown, options: FakeWhatsAppOptions = {}):
   const fake = await startFakeWhatsApp(options)
   t.teardown(() => fake.close())
   return fake
-}
-
-export async function tempDir(t: Teardown, prefix = 'wa-e2e-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return dir
 }
 
 /** A fresh database for this file, migrated, plus a client for assertions. Both go at teardown. */
@@ -129,17 +123,6 @@ export async function startApp(t: Teardown, o: StartAppOptions): Promise<Running
 /** Messages Baileys logged when it could not decrypt something (Bad MAC, no session, ...). */
 export const decryptFailures = (logs: LogLine[]): LogLine[] =>
   logs.filter((l) => /decrypt/i.test(l.msg ?? '') || /Bad MAC/i.test(JSON.stringify(l)))
-
-/** Polls fn until it returns a truthy value; throws with `what` after timeoutMs. */
-export async function poll<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const value = await fn()
-    if (value) return value
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}
 
 export interface Status {
   clientId: string

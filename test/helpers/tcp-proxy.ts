@@ -1,5 +1,7 @@
 // A TCP proxy in front of a server (Postgres here): an optional delay each way (a remote database),
-// and cut()/restore() to simulate losing it: cut destroys every connection and refuses new ones.
+// and cut()/restore() to simulate losing it. cut('refuse') destroys every connection and refuses new
+// ones (the server is down); cut('blackhole') keeps connections open but drops every byte and accepts
+// new connections that go nowhere (a dropped route: callers hang until their own timeouts).
 import net from 'node:net'
 
 export interface TcpProxy {
@@ -7,7 +9,7 @@ export interface TcpProxy {
   readonly host: string
   /** The target URL with host:port swapped for the proxy's. */
   url(targetUrl: string): string
-  cut(): void
+  cut(mode?: 'refuse' | 'blackhole'): void
   restore(): void
   close(): Promise<void>
 }
@@ -20,10 +22,12 @@ export interface TcpProxyOptions {
 
 export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): Promise<TcpProxy> {
   let isCut = false
+  let blackhole = false
   const sockets = new Set<net.Socket>()
 
   function pipe(from: net.Socket, to: net.Socket): void {
     from.on('data', (chunk) => {
+      if (blackhole) return
       if (delayMs <= 0) {
         to.write(chunk)
         return
@@ -36,6 +40,12 @@ export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): 
   }
 
   const server = net.createServer((client) => {
+    if (blackhole) {
+      // Accepted, never forwarded; destroyed on restore like every connection that lived through the cut.
+      sockets.add(client)
+      client.on('error', () => undefined)
+      return
+    }
     if (isCut) {
       client.destroy()
       return
@@ -70,13 +80,22 @@ export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): 
       u.port = String(port)
       return u.toString()
     },
-    cut() {
+    cut(mode = 'refuse') {
+      if (mode === 'blackhole') {
+        blackhole = true
+        return
+      }
       isCut = true
       for (const s of sockets) s.destroy()
       sockets.clear()
     },
     restore() {
       isCut = false
+      if (!blackhole) return
+      blackhole = false
+      // Connections that lived through a blackhole lost bytes: the protocol on them is broken.
+      for (const s of sockets) s.destroy()
+      sockets.clear()
     },
     async close() {
       isCut = true

@@ -5,7 +5,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { createSessionStore, StoreDataError } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 const KEY = randomBytes(32).toString('base64')

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { toErrorBody } from '../../src/errors.js'
 import { createSessionStore, StoreUnavailableError, type SessionStore } from '../../src/keystore/index.js'
 import { cleanupLocalFiles } from '../../src/whatsapp/cleanup.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { tempFolder } from './fixtures/tmp.js'
 

@@ -4,20 +4,12 @@ import t from 'tap'
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createSessionStore, type AuthStateHandle } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
+import { waitFor } from '../helpers/poll.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 const probe = { baseMs: 100, maxMs: 400, timeoutMs: 3000 }
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await cond()) return true
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return false
-}
 
 async function keyIds(sql: import('../../src/db/index.js').Sql, clientId: string, type: string): Promise<string[]> {
   const rows = await sql<{ key_id: string }[]>`

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase, queryCounter } from '../db/helpers.js'
+import { migratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 const KEY = randomBytes(32).toString('base64')

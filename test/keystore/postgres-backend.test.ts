@@ -5,7 +5,7 @@ import { proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
 import { isConnectionError, StaleFencingTokenError, VersionConflictError } from '../../src/keystore/postgres/index.js'
 import { createSql } from '../../src/db/index.js'
-import { migratedDatabase, queryCounter } from '../db/helpers.js'
+import { migratedDatabase, queryCounter } from '../helpers/db.js'
 import { KEY_TYPES, canon, sampleCreds, sampleKeys } from './fixtures/values.js'
 import { postgresBackend } from './fixtures/backends.js'
 

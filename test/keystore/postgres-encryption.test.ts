@@ -7,7 +7,7 @@ import { createCodec } from '../../src/keystore/codec.js'
 import { postgresBackend } from './fixtures/backends.js'
 
 const createPostgresBackend = ({ sql, codec }: { sql: Parameters<typeof postgresBackend>[0]; codec: Parameters<typeof postgresBackend>[1] }) => postgresBackend(sql, codec)
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { canon, sampleCreds } from './fixtures/values.js'
 
 const KEY = randomBytes(32).toString('base64')

@@ -1,7 +1,7 @@
 // Keystore writes carry the lease's fencing token: a stale owner's write is rejected and never lands.
 import t from 'tap'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 t.test('a write under a stale fencing token is rejected and does not overwrite', async (t) => {

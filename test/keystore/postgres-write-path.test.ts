@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { SignalDataSet } from '@whiskeysockets/baileys'
 import { createCodec } from '../../src/keystore/codec.js'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 const KEY = randomBytes(32).toString('base64')

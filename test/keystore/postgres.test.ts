@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { BufferJSON, proto, type SignalDataSet } from '@whiskeysockets/baileys'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase, queryCounter } from '../db/helpers.js'
+import { migratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 import { KEY_TYPES, canon, sampleKeys } from './fixtures/values.js'
 

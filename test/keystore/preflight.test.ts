@@ -3,7 +3,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createSessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 
 const KEY = randomBytes(32).toString('base64')
 const OTHER = randomBytes(32).toString('hex')

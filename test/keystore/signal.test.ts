@@ -13,7 +13,7 @@ import {
 // Not re-exported from the package root in rc14; the package has no exports map, so the path is public.
 import { makeLibSignalRepository } from '@whiskeysockets/baileys/lib/Signal/libsignal.js'
 import { createSessionStore, type AuthStateHandle, type SessionStore } from '../../src/keystore/index.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { tempFolder } from './fixtures/tmp.js'
 
 const logger = pino({ level: 'silent' })

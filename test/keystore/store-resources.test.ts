@@ -5,7 +5,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import { createSessionStore } from '../../src/keystore/index.js'
 import { createMetrics } from '../../src/plugins/metrics.js'
-import { migratedDatabase } from '../db/helpers.js'
+import { migratedDatabase } from '../helpers/db.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
 import { tempFolder } from './fixtures/tmp.js'
 

@@ -1,18 +1,16 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { readFile, utimes, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { acquireFolderLock, SessionFolderLockedError } from '../../src/lease/index.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import type { Teardown } from '../helpers/teardown.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-async function folder(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wa-lock-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
+const folder = (t: Teardown): Promise<string> => tempDir(t, 'wa-lock-')
 
 /** A child process that takes the lock, prints "locked", and waits to be killed. */
 async function childHoldingLock(t: { teardown(fn: () => unknown): void }, dir: string) {

@@ -1,34 +1,13 @@
 // Test helpers for the lease: a database with the lease table, and managers on their own pools.
 import postgres from 'postgres'
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
-import { createTestDatabase } from '../helpers/db.js'
+import { createMigratedDatabase } from '../helpers/db.js'
+import type { Teardown } from '../helpers/teardown.js'
 import { createLeaseManager } from '../../src/lease/index.js'
 import type { LeaseManagerOptions } from '../../src/lease/index.js'
 
-interface Teardown { teardown(fn: () => unknown): void }
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
-
-/** Applies the migrations with the project's runner once it exists, else 002 (the lease table) by hand. */
-async function applyMigrations(sql: postgres.Sql): Promise<void> {
-  if (existsSync(`${root}src/db/migrate.ts`)) {
-    const mod = (await import(`${root}src/db/migrate.ts`)) as { migrate?: (sql: postgres.Sql) => Promise<unknown> }
-    if (typeof mod.migrate === 'function') {
-      await mod.migrate(sql)
-      return
-    }
-  }
-  await sql.unsafe(await readFile(`${root}db/migrations/002_session_leases.sql`, 'utf8'))
-}
-
-/** A fresh database with the lease table; `sql` is a direct admin-free pool on it (ended at teardown). */
+/** A fresh migrated database; `sql` is a pool on it (ended at teardown). */
 export async function leaseDatabase(t: Teardown): Promise<{ url: string; sql: postgres.Sql }> {
-  const { url } = await createTestDatabase(t, 'wa_lease')
-  const sql = postgres(url, { max: 4, onnotice: () => {} })
-  t.teardown(() => sql.end({ timeout: 1 }))
-  await applyMigrations(sql)
+  const { url, sql } = await createMigratedDatabase(t, 'wa_lease', { max: 4 })
   return { url, sql }
 }
 

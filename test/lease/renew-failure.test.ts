@@ -6,10 +6,9 @@ import t from 'tap'
 import { createLeaseManager } from '../../src/lease/index.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 import { expireInDatabase, leaseDatabase, manager, nextCall, pool } from './helpers.js'
-import { createTcpProxy } from './tcp-proxy.js'
+import { createTcpProxy } from '../helpers/tcp-proxy.js'
 
 const TTL = 60_000
-const RENEW = TTL / 3
 const MARGIN = TTL / 5
 
 t.test('a holder cut off from the database calls onLost before its lease expires; standby takes over', async (t) => {
@@ -56,7 +55,7 @@ t.test('a holder cut off from the database calls onLost before its lease expires
 
   // Cut before the first renewal: the last successful statement is the acquisition, sent at `start`.
   // A statement in flight on a cut link settles only by its timeout, which fires as the clock moves on.
-  proxy.cut()
+  proxy.cut('blackhole')
   const turn = () => new Promise((r) => setImmediate(r))
   for (let ms = 0; ms < TTL && !ha.state.losses; ms += 500) await clock.run(500, turn)
   const lost = await lostCheck.promise

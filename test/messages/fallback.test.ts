@@ -13,15 +13,11 @@ import { Status } from '../../src/messages/store/types.js'
 import { ADMIN_URL, createMigratedDatabase } from '../helpers/db.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 import { createTcpProxy } from '../helpers/tcp-proxy.js'
-import { tempDir } from '../app/helpers.js'
+import { untilSettled } from '../helpers/poll.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const msg = (id: string): WAMessage => ({ key: { remoteJid: '15550002222@s.whatsapp.net', fromMe: true, id }, message: { conversation: id } })
 const at = new Date('2025-01-01T00:00:00Z')
-
-/** Turns of the event loop until the condition holds (no wall-clock bound). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 20_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve))
-}
 
 t.test('database down: files take over, then the database again', async (t) => {
   const { url, sql: direct } = await createMigratedDatabase(t, 'wa_fallback')
@@ -44,7 +40,7 @@ t.test('database down: files take over, then the database again', async (t) => {
   proxy.cut()
   let saved = false
   const saving = store.save('c1', msg('DURING'), { status: Status.SERVER_ACK, at }).then(() => { saved = true })
-  await until(() => clock.pending().includes(3000))
+  await untilSettled('the retry timer is set', () => clock.pending().includes(3000))
   t.notOk(saved, 'waits for the database up to the bound')
   clock.advance(3000)
   await saving

@@ -7,16 +7,8 @@ import { createQueueWorker, type DeliveryResult } from '../../src/messages/queue
 import { createSealer } from '../../src/messages/payload.js'
 import type { SendRequest } from '../../src/schemas/send.js'
 import { createManualClock } from '../helpers/manual-clock.js'
-import { tempDir } from '../app/helpers.js'
-
-/** Lets pending I/O and promise chains run (bounded by turns of the event loop, not by time). */
-async function until(what: string, condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 20_000; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  throw new Error(`never: ${what}`)
-}
+import { tempDir } from '../helpers/temp-dir.js'
+import { untilSettled } from '../helpers/poll.js'
 
 t.test('sends in order, paced, and stops cleanly', async (t) => {
   const queue = createFileQueueStore({ dir: await tempDir(t), sealer: createSealer() })
@@ -40,37 +32,37 @@ t.test('sends in order, paced, and stops cleanly', async (t) => {
     log: pino({ level: 'silent' }),
   })
   worker.kick('c1')
-  await until('the first send', () => delivered.length === 1 && clock.pending().length === 1)
+  await untilSettled('the first send', () => delivered.length === 1 && clock.pending().length === 1)
   t.same(delivered, ['Q1:q1'])
   t.same(clock.pending(), [1050], 'the next waits the interval plus its share of the jitter')
   clock.advance(1049)
-  await until('io', () => true)
+  await untilSettled('io', () => true)
   t.equal(delivered.length, 1, 'not a millisecond early')
 
   next = { kind: 'retry' }
   clock.advance(1)
-  await until('the second attempt', () => delivered.length === 2)
-  await until('put back', () => clock.pending().length === 0)
+  await untilSettled('the second attempt', () => delivered.length === 2)
+  await untilSettled('put back', () => clock.pending().length === 0)
   t.same(delivered, ['Q1:q1', 'Q2:q2'])
   t.equal(await queue.waiting('c1'), 2, 'a closed session puts the entry back')
 
   next = { kind: 'failed', reason: 'MEDIA_FETCH_FAILED: 404' }
   worker.kick('c1')
-  await until('Q2 again', () => delivered.length === 3)
+  await untilSettled('Q2 again', () => delivered.length === 3)
   t.equal(delivered[2], 'Q2:q2', 'first in line again')
-  await until('failed recorded', () => clock.pending().length === 1)
+  await untilSettled('failed recorded', () => clock.pending().length === 1)
   t.match(await queue.get('c1', 'Q2'), { state: 'failed', error: 'MEDIA_FETCH_FAILED: 404' })
 
   open = false
   clock.advance(1050)
-  await until('the loop ends', () => clock.pending().length === 0)
+  await untilSettled('the loop ends', () => clock.pending().length === 0)
   t.equal(delivered.length, 3, 'nothing is sent while the session is not open')
   open = true
   next = { kind: 'sent' }
   worker.kick('c1')
-  await until('Q3', () => delivered.length === 4)
+  await untilSettled('Q3', () => delivered.length === 4)
   t.equal(delivered[3], 'Q3:q3')
-  await until('paced', () => clock.pending().length === 1)
+  await untilSettled('paced', () => clock.pending().length === 1)
   await worker.stop()
   t.same(clock.pending(), [], 'stop() cancels the wait')
   t.equal(await queue.waiting('c1'), 0)

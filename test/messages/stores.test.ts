@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { proto, type WAMessage } from '@whiskeysockets/baileys'
+import type { WAMessage } from '@whiskeysockets/baileys'
 import { createSealer } from '../../src/messages/payload.js'
 import { createPostgresMessageStore } from '../../src/messages/store/postgres.js'
 import { createFileMessageStore } from '../../src/messages/store/file.js'

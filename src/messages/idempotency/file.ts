@@ -1,8 +1,8 @@
 // Idempotency keys in local files (file mode): SESSION_PATH/.messages/idempotency/<scope>.json, created
 // exclusively (two requests with one key cannot both claim it) and fsynced before the send starts.
-import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createExclusive, ensureDir, isNotFound, readJson, removeFile, writeFileAtomic } from '../files.js'
+import { createExclusive, ensureDir, readJson, removeFile, writeFileAtomic } from '../files.js'
+import { readdirIfExists } from '../../lib/small-files.js'
 import type { Sealer } from '../payload.js'
 import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type Claim, type IdempotencyStore } from './types.js'
 
@@ -49,13 +49,7 @@ export function createFileIdempotencyStore({ dir, sealer, now: wallNow = Date.no
       await removeFile(path(scope))
     },
     async purge(now) {
-      let names: string[]
-      try {
-        names = await readdir(base)
-      } catch (err) {
-        if (isNotFound(err)) return 0
-        throw err
-      }
+      const names = await readdirIfExists(base)
       let removed = 0
       for (const name of names) {
         if (!name.endsWith('.json')) continue

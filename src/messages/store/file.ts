@@ -5,7 +5,8 @@ import type { WAMessage } from '@whiskeysockets/baileys'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodeMessage, encodeMessage, type Sealer } from '../payload.js'
-import { ensureDir, fileKey, isNotFound, readJson, removeFile, writeFileAtomic } from '../files.js'
+import { ensureDir, fileKey, readJson, removeFile, writeFileAtomic } from '../files.js'
+import { readdirIfExists } from '../../lib/small-files.js'
 import { nextStatus, nextTimes, type MessageStore, type StatusCode, type StatusTimes } from './types.js'
 
 interface MsgFile { id: string; fromMe: boolean; payload: string; createdAt: string }
@@ -84,13 +85,7 @@ export function createFileMessageStore({ dir, sealer }: { dir: string; sealer: S
     },
     async purge(before) {
       let removed = 0
-      let clients: string[]
-      try {
-        clients = await readdir(base)
-      } catch (err) {
-        if (isNotFound(err)) return 0
-        throw err
-      }
+      const clients = await readdirIfExists(base)
       for (const client of clients) {
         for (const name of await readdir(join(base, client)).catch(() => [] as string[])) {
           if (!name.endsWith('.msg')) continue

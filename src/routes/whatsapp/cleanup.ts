@@ -1,13 +1,7 @@
 // The two cleanups: local files no session needs, and stored sessions not updated for a while.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses, NoQuery } from '../../schemas/common.js'
-import {
-  CLEANUP_OLD_DEFAULTS,
-  CleanupOldBody,
-  CleanupOldResponse,
-  CleanupSessionsBody,
-  CleanupSessionsResponse,
-} from '../../schemas/cleanup.js'
+import { CLEANUP_OLD_DEFAULTS, CleanupOldBody, CleanupOldResponse, CleanupSessionsBody, CleanupSessionsResponse } from '../../schemas/cleanup.js'
 import { cleanupLocalFiles, cleanupOldSessions, corruptRetentionMs } from '../../whatsapp/cleanup.js'
 import { emptyBodyIsObject } from '../hooks.js'
 

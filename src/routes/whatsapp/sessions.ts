@@ -3,13 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { liveHolders, type LiveHolder } from '../../cluster/holders.js'
 import { errorResponses, NoQuery, ROUTING_ERRORS } from '../../schemas/common.js'
-import {
-  ClientIdParams,
-  CreateSessionBody,
-  CreateSessionResponse,
-  DeleteSessionResponse,
-  SessionsListResponse,
-} from '../../schemas/sessions.js'
+import { ClientIdParams, CreateSessionBody, CreateSessionResponse, DeleteSessionResponse, SessionsListResponse } from '../../schemas/sessions.js'
 
 const sessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['sessions']

@@ -50,21 +50,12 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const session = sessionOf(request.query.clientId)
-    const status = session.status()
+    const { state, account, connectedSince, lastDisconnect } = session.status()
     const storage = session.storeHealth()
-    return {
-      clientId: session.clientId,
-      state: status.state,
-      account: status.account,
-      connectedSince: status.connectedSince,
-      lastDisconnect: status.lastDisconnect,
-      storage,
-      keyCounts: await session.keyCounts(),
-      encryption: storage?.encryption ?? Boolean(app.config.encryptionKey),
-      uptimeSeconds: session.uptimeSeconds,
-      serverUptimeSeconds: Math.round(process.uptime()),
-      lease: leaseInfo(session.leaseState()),
-    }
+    const encryption = storage?.encryption ?? Boolean(app.config.encryptionKey)
+    const keyCounts = await session.keyCounts()
+    const uptime = { uptimeSeconds: session.uptimeSeconds, serverUptimeSeconds: Math.round(process.uptime()) }
+    return { clientId: session.clientId, state, account, connectedSince, lastDisconnect, storage, keyCounts, encryption, ...uptime, lease: leaseInfo(session.leaseState()) }
   })
 
   app.post('/reconnect', {
