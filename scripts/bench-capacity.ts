@@ -20,6 +20,7 @@ import { migrate } from '../src/db/index.js'
 import { startFakeWhatsApp } from '../test/fake-whatsapp/index.js'
 import { freePort, percentile, pool, sleep, spawnServer, until, type Child } from './capacity/child.js'
 import { clusterBench } from './capacity/cluster.js'
+import { forwardingProbe } from './capacity/forwarding.js'
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     if (built.status !== 0) throw new Error('npm run build failed')
   }
   if (instances > 1) {
-    return clusterBench({ sessions: N, instances, idleSeconds, linkConcurrency, adminUrl: ADMIN_URL, ids, accountOf, contact: BOB, log })
+    return clusterBench({ sessions: N, instances, idleSeconds, linkConcurrency, adminUrl: ADMIN_URL, ids, accountOf, contact: BOB, log }, forwardingProbe)
   }
   const fake = await startFakeWhatsApp({ lidOnFirstLookupOnly: true })
   fake.addContact(BOB)

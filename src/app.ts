@@ -1,5 +1,5 @@
 // The application as a Fastify plugin, with its plugins registered in an explicit order:
-//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> lease -> sessions -> cleanup -> messages -> webhooks -> routes.
+//   metrics -> rate limit -> auth -> error handling -> swagger -> db -> events -> store -> cluster -> lease -> sessions -> cleanup -> messages -> webhooks -> routing -> routes.
 // Tests build it with buildApp() and use app.inject; only server.ts listens.
 import { randomUUID } from 'node:crypto'
 import type { AgentOptions } from 'node:https'
@@ -23,6 +23,7 @@ import dbPlugin from './plugins/db.js'
 import eventsPlugin from './plugins/events.js'
 import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import routingPlugin from './plugins/routing.js'
 import leasePlugin from './plugins/lease.js'
 import messagesPlugin from './plugins/messages.js'
 import sessionsPlugin from './plugins/sessions.js'
@@ -146,6 +147,11 @@ export const appPlugin = fp<AppOptions>(
     // After the sessions (it delivers for the ones this instance holds); closed before them and
     // before the outbox (Fastify closes later plugins first).
     await app.register(webhooksPlugin, { config, logger: options.logger, outbox: options.eventOutbox ?? app.events.outbox })
+    await app.register(routingPlugin, {
+      directory: app.cluster.directory,
+      retryAfterSeconds: Math.max(1, Math.ceil(config.lease.ttlMs / 1000)),
+      forwardTimeoutMs: config.forwardTimeoutMs,
+    })
 
     await app.register(opsRoutes)
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp' })

@@ -63,6 +63,7 @@ export const EnvSchema = Type.Object({
     }),
   ),
   REQUEST_TIMEOUT_MS: Int(100, 600_000, 30_000, 'time a client has to send a whole request (headers and body) before it gets 408'),
+  FORWARD_TIMEOUT_MS: Int(1_000, 600_000, 60_000, 'cluster: longest wait for the answer of the instance a request is forwarded to (above SEND_ACK_TIMEOUT_MS) before 503 HOLDER_UNREACHABLE'),
   WA_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://', description: 'test/dev only: Baileys websocket URL' })),
   SHUTDOWN_TIMEOUT_MS: Int(100, 600_000, 10_000, 'graceful shutdown bound'),
   RECONNECT_BASE_MS: Int(10, 600_000, 1_000, 'first reconnect delay'),
@@ -138,6 +139,8 @@ export interface AppConfig {
   trustProxy: TrustProxy
   /** Time a client has to send a whole request before it is answered 408 and disconnected. */
   requestTimeoutMs: number
+  /** Cluster routing: longest wait for the holder's answer to a forwarded request. */
+  forwardTimeoutMs: number
   waWsUrl?: string
   shutdownTimeoutMs: number
   reconnect: { baseMs: number; maxMs: number }
@@ -334,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     metricsPublic: e.METRICS_PUBLIC === 'true' || e.METRICS_PUBLIC === '1',
     trustProxy,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    forwardTimeoutMs: e.FORWARD_TIMEOUT_MS,
     waWsUrl: e.WA_WS_URL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     reconnect: { baseMs: e.RECONNECT_BASE_MS, maxMs: e.RECONNECT_MAX_MS },

@@ -55,6 +55,7 @@ export const errorCatalogue = {
   QUOTED_MESSAGE_NOT_FOUND: { status: 422, message: 'quotedMessageId names no message stored for this session (sent or received in the last MESSAGE_RETENTION_DAYS); check the id.' },
   TARGET_MESSAGE_NOT_FOUND: { status: 422, message: 'messageId names no message stored for this session (sent or received in the last MESSAGE_RETENTION_DAYS); check the id.' },
   NOT_OWN_MESSAGE: { status: 422, message: 'Only messages this account sent can be edited or deleted; messageId names a received message.' },
+  MISDIRECTED_UPLOAD: { status: 421, message: 'This multipart upload names, in a form field, a session another instance holds; put clientId in the query string (?clientId=...) so the upload is routed to it before it is read.' },
   QR_NOT_READY: { status: 425, message: 'No QR code yet: the session is still connecting to WhatsApp. Retry after the number of seconds in Retry-After.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the number of seconds in Retry-After and retry.' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers (with the URL) are larger than the server accepts (16 KiB); send fewer or smaller headers.' },
@@ -65,6 +66,8 @@ export const errorCatalogue = {
   SESSION_LIMIT_REACHED: { status: 503, message: 'This server already runs MAX_SESSIONS sessions; delete one, raise MAX_SESSIONS (memory permitting) or run another instance.' },
   NOT_READY: { status: 503, message: 'The server is not ready: session storage is unreachable.' },
   SEND_NOT_ACKNOWLEDGED: { status: 504, message: 'The message was handed to WhatsApp but its server did not acknowledge it in time (SEND_ACK_TIMEOUT_MS); check GET /api/whatsapp/messages/:id before sending again.' },
+  SESSION_MOVING: { status: 503, message: 'The session is moving to another instance and no instance holds it right now; retry after the number of seconds in Retry-After.' },
+  HOLDER_UNREACHABLE: { status: 503, message: 'The instance holding this session did not answer a forwarded request (see details.reason); retry after the number of seconds in Retry-After (a dead instance\'s sessions move to the others).' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; retry in a moment (another instance, or this one once restarted, answers).' },
 } as const satisfies Record<string, { status: number; message: string }>
 

@@ -46,13 +46,14 @@ export async function clusterBench(o: ClusterBenchOptions, forwarding?: Forwardi
     const start = async (name: string) => {
       const folder = await mkdtemp(join(tmpdir(), `bench-cluster-${name}-`))
       folders.push(folder)
+      const port = await freePort()
       const child = spawnServer({
-        NODE_ENV: 'test', LOG_LEVEL: 'warn', HOST: '127.0.0.1',
+        NODE_ENV: 'test', LOG_LEVEL: 'warn', HOST: '127.0.0.1', INTERNAL_URL: `http://127.0.0.1:${port}`,
         CLIENT_ID: ids[0] as string, SESSION_PATH: folder, WA_WS_URL: fake.url, INSTANCE_ID: name,
         FAKE_WA_ROOT_PUBLIC_KEY: Buffer.from(fake.rootPublicKey).toString('hex'),
         RATE_LIMIT_MAX: '1000000', SEND_RATE_LIMIT_MAX: '1000000', MAX_SESSIONS: String(S + 10), CLEANUP_INTERVAL_MS: '0',
         DATABASE_URL: url.toString(), SESSION_LEASE: 'on',
-      }, await freePort())
+      }, port)
       children.set(name, child)
       await until(`${name} /health`, async () => (await child.get('/health')).status === 200, 60_000, 50, child)
       return child

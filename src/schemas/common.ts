@@ -28,6 +28,9 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody', description: 'Every error answer has this shape' },
 )
 
+/** What any route acting on one session can also answer in a cluster (see src/plugins/routing.ts). */
+export const ROUTING_ERRORS = ['SESSION_MOVING', 'HOLDER_UNREACHABLE'] as const satisfies readonly ErrorCode[]
+
 /** Response schemas for the given error codes, grouped by status, with the codes in the description. */
 export function errorResponses(...codes: ErrorCode[]): Record<number, TUnsafe<ErrorBodyType>> {
   const always: ErrorCode[] = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL']

@@ -17,6 +17,7 @@ export const StoredSessionSchema = Type.Object({
     enum: [...SESSION_STATES, null],
     description: 'Its live state when running',
   }),
+  holder: Nullable(Type.String({ description: 'The instance holding the session\'s lease (its id, as in session-info lease.owner); null when nobody does, or without the lease (file mode, SESSION_LEASE=off)' })),
 })
 
 export const SessionsListResponse = Type.Object(
@@ -30,7 +31,7 @@ export const SessionsListResponse = Type.Object(
       {
         storage: 'file',
         sessions: [
-          { clientId: 'rafi-scheme-manager', status: 'active', jid: '14155550123:7@s.whatsapp.net', createdAt: '2025-01-01T11:00:00.000Z', updatedAt: '2025-01-01T12:00:00.000Z', location: 'file', running: true, state: 'open' },
+          { clientId: 'rafi-scheme-manager', status: 'active', jid: '14155550123:7@s.whatsapp.net', createdAt: '2025-01-01T11:00:00.000Z', updatedAt: '2025-01-01T12:00:00.000Z', location: 'file', running: true, state: 'open', holder: null },
         ],
         resume: { status: 'done', total: 1, done: 1, failed: [], startedAt: '2025-01-01T12:00:00.000Z', finishedAt: '2025-01-01T12:00:01.000Z' },
       },

@@ -23,7 +23,8 @@ export interface ChildServer {
 export { freePort }
 
 export async function spawnServer(t: Teardown, o: { name: string; env: Record<string, string> }): Promise<ChildServer> {
-  const port = await freePort()
+  // A caller that must know the address first (INTERNAL_URL) picks the port.
+  const port = o.env.PORT !== undefined ? Number(o.env.PORT) : await freePort()
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--import', './test/fake-whatsapp/preload.ts', 'src/server.ts'],

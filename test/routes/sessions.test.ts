@@ -27,7 +27,8 @@ t.test('POST /sessions starts another session; GET /sessions lists it; DELETE re
   t.same(ids, ['default', 'second-shop'])
   for (const s of list.json().sessions) {
     t.equal(s.running, true)
-    t.same(Object.keys(s).sort(), ['clientId', 'createdAt', 'jid', 'location', 'running', 'state', 'status', 'updatedAt'])
+    t.same(Object.keys(s).sort(), ['clientId', 'createdAt', 'holder', 'jid', 'location', 'running', 'state', 'status', 'updatedAt'])
+    t.equal(s.holder, null, 'file mode: no lease, no holder')
   }
 
   const del = await app.inject({ method: 'DELETE', url: '/api/whatsapp/sessions/second-shop' })

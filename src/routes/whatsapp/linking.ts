@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ApiError } from '../../errors.js'
-import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { PairingCodeBody, PairingCodeResponse, QrPng, QrQuery, QrResponse } from '../../schemas/linking.js'
 import { qrAvailability } from '../../whatsapp/qr-availability.js'
 import { qrDataUrl, qrPng, qrTerminal } from '../../whatsapp/qr-image.js'
@@ -11,6 +11,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tags = ['whatsapp']
 
   app.get('/qr', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Current QR code to link the account (JSON, PNG or terminal text)',
@@ -26,7 +27,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'text/plain': { schema: Type.String() },
           },
         },
-        ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'QR_NOT_READY', 'LEASE_HELD_ELSEWHERE'),
+        ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'QR_NOT_READY', 'LEASE_HELD_ELSEWHERE'),
       },
     },
   }, async (request, reply) => {
@@ -46,6 +47,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/pairing-code', {
+    config: { session: { clientIdIn: 'body-or-query' } },
     schema: {
       tags,
       summary: 'Link by phone number instead of QR',
@@ -54,7 +56,7 @@ const linkingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PairingCodeBody,
       response: {
         200: PairingCodeResponse,
-        ...errorResponses('VALIDATION_FAILED', 'INVALID_PHONE', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'PAIRING_NOT_AVAILABLE', 'SEND_FAILED'),
+        ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'INVALID_PHONE', 'SESSION_NOT_FOUND', 'ALREADY_CONNECTED', 'PAIRING_NOT_AVAILABLE', 'SEND_FAILED'),
       },
     },
   }, async (request) => {

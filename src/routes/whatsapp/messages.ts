@@ -5,21 +5,23 @@ import { ApiError } from '../../errors.js'
 import { downloadMedia, mediaOf } from '../../messages/download.js'
 import { checkNumbers } from '../../messages/numbers.js'
 import { statusName } from '../../messages/store/types.js'
-import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { MediaBytes, MessageParams, MessageStatusResponse, NumbersQuery, NumbersResponse } from '../../schemas/messages.js'
 
 const MAX_NUMBERS = 50
 const iso = (d: Date | null) => d?.toISOString() ?? null
 
 const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Status and media live in Postgres: with nobody holding the session, any instance answers.
   app.get('/messages/:messageId', {
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Status of a message sent (or received) through this server',
       description: 'pending -> sent -> delivered -> read -> played, or failed with the reason. Kept MESSAGE_RETENTION_DAYS.',
       params: MessageParams,
       querystring: ClientIdQuery,
-      response: { 200: MessageStatusResponse, ...errorResponses('VALIDATION_FAILED', 'MESSAGE_NOT_FOUND') },
+      response: { 200: MessageStatusResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'MESSAGE_NOT_FOUND') },
     },
   }, async (request) => {
     const clientId = request.query.clientId ?? app.sessions.defaultClientId
@@ -55,6 +57,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/messages/:messageId/media', {
+    config: { session: { clientIdIn: 'query', whenNoHolder: 'local' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Download the media of a message (decrypted, streamed, with its content type)',
@@ -63,7 +66,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       produces: ['application/octet-stream'],
       response: {
         200: { description: 'The file, with its Content-Type', content: { 'application/octet-stream': { schema: MediaBytes } } },
-        ...errorResponses('VALIDATION_FAILED', 'MESSAGE_NOT_FOUND', 'MESSAGE_HAS_NO_MEDIA', 'MEDIA_DOWNLOAD_FAILED'),
+        ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'MESSAGE_NOT_FOUND', 'MESSAGE_HAS_NO_MEDIA', 'MEDIA_DOWNLOAD_FAILED'),
       },
     },
   }, async (request, reply) => {
@@ -78,11 +81,12 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/contacts/check', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags: ['whatsapp'],
       summary: 'Which phone numbers are on WhatsApp (batch), with their JIDs',
       querystring: NumbersQuery,
-      response: { 200: NumbersResponse, ...errorResponses('VALIDATION_FAILED', 'INVALID_PHONE', 'SESSION_NOT_FOUND', 'SESSION_NOT_OPEN') },
+      response: { 200: NumbersResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'INVALID_PHONE', 'SESSION_NOT_FOUND', 'SESSION_NOT_OPEN') },
     },
   }, async (request) => {
     const clientId = request.query.clientId ?? app.sessions.defaultClientId

@@ -7,7 +7,7 @@ import { MessageError } from '../../messages/errors.js'
 import { runIdempotent } from '../../messages/idempotency/run.js'
 import { idempotencyScope, requestFingerprint } from '../../messages/idempotency/types.js'
 import type { SendAnswer } from '../../messages/service.js'
-import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { SendBody, SendHeaders, SendResponse } from '../../schemas/messages.js'
 import { generateMessageIDV2 } from '@whiskeysockets/baileys'
 import { readSendInput, removeUploads } from './send-input.js'
@@ -25,7 +25,10 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequestAbort', async (request) => removeUploads(request))
 
   app.post('/send', {
-    config: { rateLimit: { max: app.config.rateLimit.sendMax, timeWindow: app.config.rateLimit.windowMs } },
+    config: {
+      rateLimit: { max: app.config.rateLimit.sendMax, timeWindow: app.config.rateLimit.windowMs },
+      session: { clientIdIn: 'body-or-query' },
+    },
     // base64 media travels in the JSON body, held in memory: 256 KiB unless SEND_BODY_MAX_BYTES says more
     // (large files stream in by URL or upload).
     bodyLimit: app.config.messages.sendBodyMaxBytes,
@@ -45,6 +48,7 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
         200: SendResponse,
         202: SendResponse,
         ...errorResponses(
+          ...ROUTING_ERRORS, 'MISDIRECTED_UPLOAD',
           'VALIDATION_FAILED', 'INVALID_PHONE', 'UNSUPPORTED_RECIPIENT', 'INVALID_BASE64', 'MEDIA_URL_REFUSED', 'INVALID_MULTIPART', 'QUEUE_NOT_SUPPORTED',
           'SESSION_NOT_FOUND', 'SESSION_NOT_OPEN', 'IDEMPOTENCY_KEY_IN_USE', 'MEDIA_TOO_LARGE', 'IDEMPOTENCY_KEY_MISMATCH', 'MEDIA_TYPE_MISMATCH',
           'MEDIA_FETCH_FAILED', 'QUOTED_MESSAGE_NOT_FOUND', 'TARGET_MESSAGE_NOT_FOUND', 'NOT_OWN_MESSAGE', 'SEND_FAILED', 'SEND_NOT_ACKNOWLEDGED',

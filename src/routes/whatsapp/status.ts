@@ -1,7 +1,7 @@
 // A session's connection: its status, everything an operator needs about it, and a forced reconnect.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { LeaseState } from '../../lease/index.js'
-import { ClientIdQuery, errorResponses } from '../../schemas/common.js'
+import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { ReconnectBody, ReconnectResponse, SessionInfoResponse, StatusResponse } from '../../schemas/status.js'
 import { emptyBodyIsObject } from '../hooks.js'
 
@@ -28,11 +28,12 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/status', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Connection state of a session',
       querystring: ClientIdQuery,
-      response: { 200: StatusResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
+      response: { 200: StatusResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
     },
   }, async (request) => {
     const status = sessionOf(request.query.clientId).status()
@@ -40,11 +41,12 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/session-info', {
+    config: { session: { clientIdIn: 'query' } },
     schema: {
       tags,
       summary: 'Everything an operator needs about a session: state, storage health, key counts',
       querystring: ClientIdQuery,
-      response: { 200: SessionInfoResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
+      response: { 200: SessionInfoResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
     },
   }, async (request) => {
     const session = sessionOf(request.query.clientId)
@@ -57,6 +59,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/reconnect', {
+    config: { session: { clientIdIn: 'body-or-query' } },
     preValidation: emptyBodyIsObject,
     schema: {
       tags,
@@ -64,7 +67,7 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Also takes a "replaced" session back from the other connection.',
       querystring: ClientIdQuery,
       body: ReconnectBody,
-      response: { 200: ReconnectResponse, ...errorResponses('VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'SESSION_STOPPED', 'LEASE_HELD_ELSEWHERE') },
+      response: { 200: ReconnectResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND', 'SESSION_STOPPED', 'LEASE_HELD_ELSEWHERE') },
     },
   }, async (request) => {
     const session = sessionOf(request.body.clientId, request.query.clientId)
