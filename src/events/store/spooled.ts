@@ -10,7 +10,10 @@
 // until it succeeds) and removes the file once it is empty; they get their seq then and reach the
 // subscribers like any other. Their ids travel with them and Postgres keeps them, keyed by dedupe key
 // or by id, so a drain repeated after a crash (or a timed-out statement that committed after all)
-// stores nothing twice. A refusal by the database itself (a constraint, a missing table) is not an
+// stores nothing twice. Order holds even with such late statements: per session one statement is
+// sent at a time, and while a spool exists every statement sent is a prefix of it (the append that
+// timed out is its head, each drain starts at its head), so whichever commits first, the rest only
+// add what follows. A refusal by the database itself (a constraint, a missing table) is not an
 // outage: that append fails as before, since spooling it would only postpone the refusal.
 import { stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
