@@ -36,6 +36,8 @@ t.test('database cut: a contact sends 10 messages, all receipted; after the rest
   t.notOk(fake.acks().some((a) => sent.some((s) => s.id === a.id) && a.error), 'none nacked')
   const spool = join(sessionPath, '.events-spool')
   t.ok((await readdir(spool)).length > 0, 'their events wait in the local spool')
+  const gauge = async () => Number(/^whatsapp_events_spooled (\d+)$/m.exec((await app.inject({ method: 'GET', url: '/metrics' })).body)?.[1])
+  t.ok((await gauge()) >= 10, 'the gauge counts them')
 
   proxy.restore()
   const all = await poll('the 10 events in GET /events', async () => {
@@ -47,4 +49,5 @@ t.test('database cut: a contact sends 10 messages, all receipted; after the rest
   t.same(received.map((e) => e.data.id), sent.map((s) => s.id))
   t.same(all.map((e) => e.seq), all.map((_, i) => i + 1), 'seq without gaps')
   await poll('the spool is gone', async () => (await readdir(spool).catch(() => [])).length === 0, 30_000)
+  t.equal(await gauge(), 0, 'and the gauge is back to 0')
 })

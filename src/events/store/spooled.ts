@@ -19,7 +19,6 @@ import { stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { ensureDir, fsyncDir, isNotFound, removeFiles } from '../../keystore/file/fsio.js'
-import { isConnectionError } from '../../keystore/postgres/errors.js'
 import { backoffDelay, type BackoffOptions } from '../../lib/backoff.js'
 import { assertClientId } from '../../lib/client-id.js'
 import type { Clock } from '../../lib/clock.js'
@@ -58,10 +57,14 @@ interface Session {
 
 const SUFFIX = '.jsonl'
 
-/** The database answered and refused (a SQLSTATE that is not an outage): retrying cannot help. */
+/**
+ * The database answered that these events or this statement can never be stored (SQLSTATE class 22
+ * data exception, 23 constraint, 42 schema or syntax): retrying cannot help. Anything else (no answer,
+ * a broken connection, a timeout, a server shutting down) counts as an outage.
+ */
 function refused(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !isConnectionError(err)
+  return typeof code === 'string' && /^(22|23|42)[0-9A-Z]{3}$/.test(code)
 }
 
 export function createSpooledOutbox(o: SpooledOutboxOptions) {
@@ -227,7 +230,14 @@ export function createSpooledOutbox(o: SpooledOutboxOptions) {
     /** Starts the drainer: the spool files left by an earlier run are drained first. */
     async start(): Promise<void> {
       started = true
-      for (const name of await readdirIfExists(o.dir)) if (name.endsWith(SUFFIX)) sessionOf(name.slice(0, -SUFFIX.length))
+      for (const name of await readdirIfExists(o.dir)) {
+        if (!name.endsWith(SUFFIX)) continue
+        try {
+          sessionOf(name.slice(0, -SUFFIX.length))
+        } catch (err) {
+          o.log.warn({ err, name }, 'a file in the event spool folder is not a session\'s spool; left alone')
+        }
+      }
       wake()
     },
     /** Events on local disk not yet in Postgres (of the sessions read so far). */
