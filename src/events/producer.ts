@@ -1,6 +1,7 @@
 // The producer: a SessionObserver that turns what arrives on a session into events in the outbox.
 // An incoming message is appended (and durable) before Baileys receipts it; if that fails the observer
-// throws, Baileys nacks the message and WhatsApp offers it again. The same message reported again by
+// throws, Baileys nacks the message and WhatsApp offers it again (which cannot be decrypted: Baileys
+// used the keys already, so a database outage must not fail it; see store/spooled.ts). The same message reported again by
 // messages.upsert is the same dedupe key, so it is stored once. Appends of one session go out in the
 // order they were observed (one batch in flight per session; what arrives meanwhile shares the next).
 // Sessions only run where this process holds their lease, so observing them is producing for exactly

@@ -5,8 +5,14 @@
 export const EVENT_TYPES = ['message.received', 'message.status', 'session.status', 'session.qr'] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
-/** An event before it is stored: the outbox gives it its id and its sequence number. */
+/** An event before it is stored: the outbox gives it its sequence number, and its id unless it has one. */
 export interface NewEvent {
+  /**
+   * Only for a caller that must know the id before the outbox stores the event (the spool in front of
+   * the Postgres outbox, store/spooled.ts): the outbox keeps it. Appending the same id twice stores it
+   * once (without a dedupeKey, the id serves as one). Producers leave it out.
+   */
+  id?: string
   type: EventType
   /** ISO 8601 time the event happened (for a message: when it was sent). */
   timestamp: string
@@ -35,6 +41,8 @@ export interface EventOutbox {
   /**
    * Stores the events for one session, in order, and resolves once they are durable (committed in
    * Postgres, or fsynced in the local file). Events whose dedupeKey is already stored are skipped.
+   * Resolves with the events stored and numbered now; the spool (store/spooled.ts) may keep them on
+   * local disk for later and resolve with none: they are published to subscribers once numbered.
    */
   append(clientId: string, events: NewEvent[]): Promise<StoredEvent[]>
   /** Events of one session with seq > afterSeq, oldest first, at most `limit`. */

@@ -131,3 +131,15 @@ t.test('file outbox: purge by the time each event was stored; concurrent appends
   t.equal(await reopened.purge(new Date(Date.UTC(2025, 0, 1, 12))), 0, 'other files ignored')
   await reopened.close()
 })
+
+t.test('an id given by the caller (the spool) is kept, and stored once', async (t) => {
+  const { sql } = await createMigratedDatabase(t, 'wa_events')
+  const dir = join(await tempDir(t), '.events')
+  for (const [name, outbox] of [['Postgres', createPostgresOutbox({ sql })], ['file', createFileOutbox({ dir })]] as const) {
+    const id = 'evt_01JD7X2K4M8Q9R3S5T6V7W8X9Y'
+    const first = await outbox.append('s', [{ ...ev(1), id }, ev(2)])
+    t.same(first.map((e) => [e.seq, e.id === id]), [[1, true], [2, false]], `${name}: kept`)
+    t.same(await outbox.append('s', [{ ...ev(1), id }, { ...ev(3, 'k3'), id: 'evt_01JD7X2K4M8Q9R3S5T6V7W8X9Z' }]).then(seqs), [3], `${name}: the same id again is skipped`)
+    await outbox.close()
+  }
+})

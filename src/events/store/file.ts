@@ -5,13 +5,14 @@
 // is cut off, since its append never resolved. The retention purge rewrites the file atomically,
 // starting with a line that keeps the last seq, so numbering continues after everything expired.
 // A session's events stay in memory once read (file mode is for one small instance).
-import { open, readdir, readFile, rename, stat, type FileHandle } from 'node:fs/promises'
+import { open, readdir, rename, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE, fsyncDir, isNotFound, writeTemp } from '../../keystore/file/fsio.js'
 import { assertClientId } from '../../lib/client-id.js'
 import { createGroupCommit, type GroupCommit } from '../../lib/group-commit.js'
 import { newEventId } from '../ids.js'
 import type { EventOutbox, NewEvent, StoredEvent } from '../types.js'
+import { appendLines, openLines, toLines } from './jsonl.js'
 import { createListeners, uniqueInBatch } from './listeners.js'
 
 interface Line extends StoredEvent { key?: string; at: string }
@@ -30,21 +31,6 @@ interface Batch { events: NewEvent[]; out: StoredEvent[] }
 const SUFFIX = '.jsonl'
 const stored = ({ key: _key, at: _at, ...event }: Line): StoredEvent => event
 
-/** Parses the file's complete lines; returns them and the length of the part that ends with a newline. */
-function parse(text: string): { lines: Array<Line | Meta>; goodLength: number } {
-  const end = text.lastIndexOf('\n') + 1
-  const lines: Array<Line | Meta> = []
-  for (const raw of text.slice(0, end).split('\n')) {
-    if (!raw) continue
-    try {
-      lines.push(JSON.parse(raw) as Line | Meta)
-    } catch {
-      // A damaged line inside the file (not written by this code): skipped, the rest is kept.
-    }
-  }
-  return { lines, goodLength: Buffer.byteLength(text.slice(0, end)) }
-}
-
 export function createFileOutbox({ dir, now = () => new Date(), onListenerError }: { dir: string; now?: () => Date; onListenerError?: (err: unknown) => void }): EventOutbox {
   const listeners = createListeners(onListenerError)
   const logs = new Map<string, Promise<Log>>()
@@ -53,13 +39,7 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
   async function load(clientId: string): Promise<Log> {
     await ensureDir(dir)
     const path = join(dir, `${clientId}${SUFFIX}`)
-    const text = await readFile(path, 'utf8').catch((err: unknown) => (isNotFound(err) ? '' : Promise.reject(err)))
-    const { lines, goodLength } = parse(text)
-    const handle = await open(path, 'a+', FILE_MODE)
-    if (goodLength < Buffer.byteLength(text)) {
-      await handle.truncate(goodLength)
-      await handle.sync()
-    }
+    const { handle, lines } = await openLines<Line | Meta>(path)
     const log: Log = { clientId, path, handle, events: [], keys: new Set(), lastSeq: 0, commits: createGroupCommit<Batch>((batches) => commit(log, batches)) }
     for (const line of lines) {
       if ('meta' in line) {
@@ -101,15 +81,14 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
       for (const e of uniqueInBatch(batch.events)) {
         if (e.dedupeKey !== undefined && (log.keys.has(e.dedupeKey) || keys.has(e.dedupeKey))) continue
         if (e.dedupeKey !== undefined) keys.add(e.dedupeKey)
-        const line: Line = { id: newEventId(), type: e.type, clientId: log.clientId, seq: ++seq, timestamp: e.timestamp, data: e.data, at, ...(e.dedupeKey !== undefined ? { key: e.dedupeKey } : {}) }
+        const line: Line = { id: e.id ?? newEventId(), type: e.type, clientId: log.clientId, seq: ++seq, timestamp: e.timestamp, data: e.data, at, ...(e.dedupeKey !== undefined ? { key: e.dedupeKey } : {}) }
         lines.push(line)
         batch.out.push(stored(line))
       }
     }
     if (lines.length === 0) return
     try {
-      await log.handle.write(lines.map((l) => `${JSON.stringify(l)}\n`).join(''))
-      await log.handle.sync()
+      await appendLines(log.handle, lines)
     } catch (err) {
       for (const b of batches) b.out.length = 0
       // What was written (in part) is not known: read the file again before the next append.
@@ -134,8 +113,7 @@ export function createFileOutbox({ dir, now = () => new Date(), onListenerError 
       const removed = log.events.length - keep.length
       if (removed === 0) return 0
       const meta: Meta = { meta: { lastSeq: log.lastSeq } }
-      const text = [meta, ...keep].map((l) => `${JSON.stringify(l)}\n`).join('')
-      const tmp = await writeTemp(log.path, text)
+      const tmp = await writeTemp(log.path, toLines([meta, ...keep]))
       await log.handle.close()
       await rename(tmp, log.path)
       await fsyncDir(dir)

@@ -1,6 +1,6 @@
 // The in-process subscribers of an outbox: told after every append that stored something. A listener
 // that throws is not allowed to break the append that woke it.
-import type { StoredEvent } from '../types.js'
+import type { NewEvent, StoredEvent } from '../types.js'
 
 export function createListeners(onError: (err: unknown) => void = () => {}) {
   const listeners = new Set<(events: StoredEvent[]) => void>()
@@ -22,10 +22,14 @@ export function createListeners(onError: (err: unknown) => void = () => {}) {
   }
 }
 
-/** Drops events whose dedupe key came earlier in the same batch (the first one is kept). */
-export function uniqueInBatch<T extends { dedupeKey?: string }>(events: T[]): T[] {
+/**
+ * Drops events whose dedupe key came earlier in the same batch (the first one is kept). An event with
+ * an id given by the caller and no dedupe key is keyed by its id, so it is stored once per id.
+ */
+export function uniqueInBatch(events: NewEvent[]): NewEvent[] {
   const seen = new Set<string>()
-  return events.filter((e) => {
+  const keyed = events.map((e) => (e.dedupeKey === undefined && e.id !== undefined ? { ...e, dedupeKey: `id:${e.id}` } : e))
+  return keyed.filter((e) => {
     if (e.dedupeKey === undefined) return true
     if (seen.has(e.dedupeKey)) return false
     seen.add(e.dedupeKey)

@@ -32,7 +32,7 @@ export function createPostgresOutbox({ sql, onListenerError }: { sql: Sql; onLis
   const listeners = createListeners(onListenerError)
 
   async function insert(clientId: string, events: NewEvent[]): Promise<StoredEvent[]> {
-    const ids = events.map(() => newEventId())
+    const ids = events.map((e) => e.id ?? newEventId())
     const types = events.map((e) => e.type)
     const ts = events.map((e) => e.timestamp)
     const data = events.map((e) => JSON.stringify(e.data))
