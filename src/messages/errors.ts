@@ -1,15 +1,5 @@
-// Errors of the messages feature, with codes from the one catalogue (src/errors.ts), so the API maps
-// them without this code knowing about HTTP.
-import type { ErrorCode } from '../errors.js'
+// Errors of the messages feature: a catalogue code (src/error-catalogue.ts), so the API maps them
+// without this code knowing about HTTP.
+import { CodedError } from '../error-catalogue.js'
 
-export class MessageError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-    this.name = 'MessageError'
-  }
-}
+export class MessageError extends CodedError {}

@@ -1,14 +1,5 @@
-// Errors of the webhooks feature, with codes from the one catalogue (src/errors.ts), so the API maps
-// them without this code knowing about HTTP.
-import type { ErrorCode } from '../errors.js'
+// Errors of the webhooks feature: a catalogue code (src/error-catalogue.ts), so the API maps them
+// without this code knowing about HTTP.
+import { CodedError } from '../error-catalogue.js'
 
-export class WebhookError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message)
-    this.name = 'WebhookError'
-  }
-}
+export class WebhookError extends CodedError {}
