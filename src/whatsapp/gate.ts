@@ -45,3 +45,23 @@ export function createGate(limit: number) {
 }
 
 export type Gate = ReturnType<typeof createGate>
+
+/**
+ * Runs `work` holding a place from `admission` (when there is one) until `outcome` resolves too, so
+ * the place is kept for as long as the work's effects last (a connection attempt until its outcome).
+ */
+export async function whileAdmitted(
+  admission: ((signal: AbortSignal) => Promise<() => void>) | undefined,
+  signal: AbortSignal,
+  work: () => Promise<void>,
+  outcome: () => Promise<unknown>,
+): Promise<void> {
+  if (!admission) return work()
+  const release = await admission(signal)
+  try {
+    await work()
+    await outcome()
+  } finally {
+    release()
+  }
+}

@@ -11,6 +11,7 @@ import type { SessionState } from '../lib/session-states.js'
 import type { StoreDataError } from '../lib/store-errors.js'
 import { SessionConnection, type ConnectionHost } from './connection.js'
 import { SessionError } from './errors.js'
+import { whileAdmitted } from './gate.js'
 import { normalisePhone, toJid } from './jid.js'
 import { RetryTimer } from './retry-timer.js'
 import { silentReporter, type SessionReporter } from './observers.js'
@@ -82,14 +83,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.#conn = new SessionConnection(host, options, new RetryTimer(this.#clock, options.reconnect, options.random))
   }
 
-  get state(): SessionState {
-    return this.#state
-  }
+  get state(): SessionState { return this.#state }
 
   /** start() was called (a session queued for resume has not started yet). */
-  get started(): boolean {
-    return this.#started
-  }
+  get started(): boolean { return this.#started }
 
   /**
    * Opens the stored auth state and the first socket; resolves once the socket is created, not open.
@@ -117,19 +114,11 @@ export class Session extends EventEmitter<SessionEvents> {
    * for a place, and keeps it until the attempt has an outcome (bounded), so a restart with hundreds of
    * sessions, or a takeover of hundreds of leases, does not open them all at once.
    */
-  async #connectAdmitted(options: { rethrowFatal?: boolean } = {}): Promise<void> {
-    const admission = this.#opts.admission
-    if (!admission) return this.#conn.connectSafely(options)
-    const release = await admission(this.#lifetime.signal)
-    try {
-      await this.#conn.connectSafely(options)
+  #connectAdmitted(options: { rethrowFatal?: boolean } = {}): Promise<void> {
+    const signal = this.#lifetime.signal
+    return whileAdmitted(this.#opts.admission, signal, () => this.#conn.connectSafely(options),
       // Held until the state says how the attempt ended (QR, open, backing off, stopped...).
-      await whenReached(this, () => this.#state !== 'starting' && this.#state !== 'connecting', {
-        clock: this.#clock, maxMs: ADMISSION_HOLD_MAX_MS, signal: this.#lifetime.signal,
-      })
-    } finally {
-      release()
-    }
+      () => whenReached(this, () => this.#state !== 'starting' && this.#state !== 'connecting', { clock: this.#clock, maxMs: ADMISSION_HOLD_MAX_MS, signal }))
   }
 
   /**
@@ -146,9 +135,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** Whether this instance may connect: always without a lease, else only while holding it. */
-  get #mayConnect(): boolean {
-    return !this.#opts.lease || this.#lease?.held === true
-  }
+  get #mayConnect(): boolean { return !this.#opts.lease || this.#lease?.held === true }
 
   async #onLeaseAcquired(fencingToken: number): Promise<void> {
     if (this.#lifetime.signal.aborted) return
@@ -218,18 +205,14 @@ export class Session extends EventEmitter<SessionEvents> {
     }
   }
 
-  leaseStatus(): SessionLeaseStatus | null {
-    return this.#lease?.status() ?? null
-  }
+  leaseStatus(): SessionLeaseStatus | null { return this.#lease?.status() ?? null }
 
   /** The raw lease state (metrics, session-info), null without a lease. */
   leaseState(): LeaseState | null {
     return this.#lease?.state ?? null
   }
 
-  #standbyError(): SessionError {
-    return this.#lease?.standbyError() ?? stoppedError()
-  }
+  #standbyError(): SessionError { return this.#lease?.standbyError() ?? stoppedError() }
 
   /** Refuses operations that would touch WhatsApp or the stored session while another instance holds it. */
   assertLeaseHolder(): void {
@@ -243,17 +226,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return qr
   }
 
-  storeHealth(): StoreHealth | null {
-    return this.#conn.handle?.health() ?? null
-  }
+  storeHealth(): StoreHealth | null { return this.#conn.handle?.health() ?? null }
 
-  async keyCounts(): Promise<Record<string, number>> {
-    return (await this.#conn.handle?.keyCounts()) ?? {}
-  }
+  async keyCounts(): Promise<Record<string, number>> { return (await this.#conn.handle?.keyCounts()) ?? {} }
 
-  get uptimeSeconds(): number {
-    return Math.round((Date.now() - this.#startedAt.getTime()) / 1000)
-  }
+  get uptimeSeconds(): number { return Math.round((Date.now() - this.#startedAt.getTime()) / 1000) }
 
   /** Sends a text; resolves with WhatsApp's message id. */
   async sendText(to: string, text: string): Promise<{ messageId: string; jid: string }> {
