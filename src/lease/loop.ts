@@ -24,11 +24,7 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
   const holders = new Map<string, LeaseHolder>()
   const standby = new Set<LeaseHolder>()
   const held = new Set<LeaseHolder>()
-  let pollTimer: unknown = null
-  let pollAt = Infinity
   let renewTimer: unknown = null
-  let deadlineTimer: unknown = null
-  let deadlineAt = Infinity
   let acquiring: Promise<void> | null = null
   let renewing: Promise<void> | null = null
 
@@ -39,14 +35,31 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     return null
   }
 
+  /** One timer that fires `tick` at a time; re-armed only when that time changes. */
+  function alarm(tick: () => void) {
+    let timer: unknown = null
+    let at = Infinity
+    return {
+      /** Fires at the earliest of `times` (never when there is none). */
+      armAt(times: Iterable<number>): void {
+        const next = Math.min(Infinity, ...times)
+        if (next === at && timer !== null) return
+        this.disarm()
+        at = next
+        if (next !== Infinity) timer = clock.setTimeout(() => { timer = null; at = Infinity; tick() }, Math.max(0, Math.ceil(next - clock.now())))
+      },
+      disarm(): void {
+        timer = clear(timer)
+        at = Infinity
+      },
+    }
+  }
+  const pollAlarm = alarm(pollTick)
+  const deadlineAlarm = alarm(deadlineTick)
+
   function schedulePoll(): void {
     if (acquiring) return
-    let at = Infinity
-    for (const h of standby) at = Math.min(at, h.nextPollAt)
-    if (at === pollAt && pollTimer !== null) return
-    pollTimer = clear(pollTimer)
-    pollAt = at
-    if (at !== Infinity) pollTimer = clock.setTimeout(pollTick, Math.max(0, Math.ceil(at - clock.now())))
+    pollAlarm.armAt([...standby].map((h) => h.nextPollAt))
   }
 
   function scheduleRenew(ms = config.renewEveryMs): void {
@@ -58,17 +71,10 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
   }
 
   function scheduleDeadline(): void {
-    let at = Infinity
-    for (const h of held) at = Math.min(at, h.deadlineAt)
-    if (at === deadlineAt && deadlineTimer !== null) return
-    deadlineTimer = clear(deadlineTimer)
-    deadlineAt = at
-    if (at !== Infinity) deadlineTimer = clock.setTimeout(deadlineTick, Math.max(0, Math.ceil(at - clock.now())))
+    deadlineAlarm.armAt([...held].map((h) => h.deadlineAt))
   }
 
   function pollTick(): void {
-    pollTimer = null
-    pollAt = Infinity
     if (acquiring) return
     const sentAt = clock.now()
     const batch: { h: LeaseHolder; generation: number }[] = []
@@ -142,8 +148,6 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
   }
 
   function deadlineTick(): void {
-    deadlineTimer = null
-    deadlineAt = Infinity
     const now = clock.now()
     for (const h of [...held]) if (h.deadlineAt <= now) h.deadlinePassed()
     scheduleDeadline()
@@ -188,8 +192,7 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     /** Placement changed: every standby is asked again at once (no statement for those placed elsewhere). */
     wake(): void {
       for (const h of standby) h.pollNow()
-      pollAt = Infinity
-      pollTimer = clear(pollTimer)
+      pollAlarm.disarm()
       schedulePoll()
     },
     idle: loop.idle,

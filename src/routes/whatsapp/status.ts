@@ -1,5 +1,6 @@
 // A session's connection: its status, everything an operator needs about it, and a forced reconnect.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { TSchema } from '@sinclair/typebox'
 import type { LeaseState } from '../../lease/index.js'
 import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { ReconnectBody, ReconnectResponse, SessionInfoResponse, StatusResponse } from '../../schemas/status.js'
@@ -27,28 +28,18 @@ const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
     lastError: state?.lastError ?? null,
   })
 
-  app.get('/status', {
-    config: { session: { clientIdIn: 'query' } },
-    schema: {
-      tags,
-      summary: 'Connection state of a session',
-      querystring: ClientIdQuery,
-      response: { 200: StatusResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
-    },
-  }, async (request) => {
+  /** A read of one session named in the query: routed to its holder, 404 for an unknown one. */
+  const sessionRead = <R extends TSchema>(summary: string, response: R) => ({
+    config: { session: { clientIdIn: 'query' as const } },
+    schema: { tags, summary, querystring: ClientIdQuery, response: { 200: response, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND') } },
+  })
+
+  app.get('/status', sessionRead('Connection state of a session', StatusResponse), async (request) => {
     const status = sessionOf(request.query.clientId).status()
     return { ...status, connected: status.state === 'open' }
   })
 
-  app.get('/session-info', {
-    config: { session: { clientIdIn: 'query' } },
-    schema: {
-      tags,
-      summary: 'Everything an operator needs about a session: state, storage health, key counts',
-      querystring: ClientIdQuery,
-      response: { 200: SessionInfoResponse, ...errorResponses(...ROUTING_ERRORS, 'VALIDATION_FAILED', 'SESSION_NOT_FOUND') },
-    },
-  }, async (request) => {
+  app.get('/session-info', sessionRead('Everything an operator needs about a session: state, storage health, key counts', SessionInfoResponse), async (request) => {
     const session = sessionOf(request.query.clientId)
     const { state, account, connectedSince, lastDisconnect } = session.status()
     const storage = session.storeHealth()
