@@ -49,6 +49,11 @@ export interface EventOutbox {
   after(clientId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>
   /** The highest seq stored for a session (0 when none). */
   lastSeq(clientId: string): Promise<number>
+  /**
+   * lastSeq of many sessions in one read (sessions with no events may be absent): lets an idle
+   * consumer check hundreds of sessions for news with one statement instead of one each.
+   */
+  lastSeqs?(clientIds: readonly string[]): Promise<Map<string, number>>
   /** Called in-process after every append that stored something; returns an unsubscribe function. */
   subscribe(listener: (events: StoredEvent[]) => void): () => void
   /** Deletes events older than the retention; returns how many went. */

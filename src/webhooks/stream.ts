@@ -180,9 +180,14 @@ export function createStream(deps: StreamDeps, { clientId, kind, endpoint, isLoc
       } else buffer.push(...events)
       wake()
     },
-    /** Runs now; with read, reads the outbox even if nothing was pushed; with queued, the redelivery queue. */
-    poll(queued: boolean, read = true): void {
-      if (read) mustRead = true
+    /**
+     * Runs now; with read, reads the outbox even if nothing was pushed; with storedSeq (the session's
+     * last seq, read for many streams at once), reads it only if that is beyond what this stream knows;
+     * with queued, the redelivery queue.
+     */
+    poll(queued: boolean, read = true, storedSeq?: number): void {
+      if (storedSeq !== undefined) known = Math.max(known, storedSeq)
+      else if (read) mustRead = true
       if (queued) checkQueued = true
       wake()
     },

@@ -86,6 +86,13 @@ export function createPostgresOutbox({ sql, onListenerError }: { sql: Sql; onLis
       const [row] = await sql<{ last_seq: string }[]>`SELECT last_seq FROM whatsapp_event_counters WHERE client_id = ${clientId}`
       return row ? Number(row.last_seq) : 0
     },
+    async lastSeqs(clientIds) {
+      // One JSON text parameter (as the lease's batch statements): no per-connection array type lookup.
+      const rows = await sql<{ client_id: string; last_seq: string }[]>`
+        SELECT client_id, last_seq FROM whatsapp_event_counters
+         WHERE client_id IN (SELECT value FROM jsonb_array_elements_text(${JSON.stringify(clientIds)}::text::jsonb))`
+      return new Map(rows.map((r) => [r.client_id, Number(r.last_seq)]))
+    },
     subscribe: listeners.subscribe,
     async purge(olderThan) {
       const result = await sql`DELETE FROM whatsapp_events WHERE created_at < ${olderThan}`

@@ -209,6 +209,7 @@ export function createSpooledOutbox(o: SpooledOutboxOptions) {
     },
     after: (clientId, afterSeq, limit) => pg.after(clientId, afterSeq, limit),
     lastSeq: (clientId) => pg.lastSeq(clientId),
+    lastSeqs: pg.lastSeqs && ((clientIds) => pg.lastSeqs!(clientIds)),
     subscribe: (listener) => pg.subscribe(listener),
     purge: (olderThan) => pg.purge(olderThan),
     async close() {
