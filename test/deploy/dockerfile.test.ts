@@ -56,12 +56,13 @@ t.test('the entrypoint hands the session folder to node and drops root', async (
   const copy = join(dir, 'docker-entrypoint.sh')
   await copyFile(script, copy)
   await chmod(copy, 0o755)
-  const command = ['sh', copy, process.execPath, '-e', 'console.log(process.getuid(), process.argv.length)']
+  // `env -i`: a minimal environment, as in the image. The test runner injects a hook from this checkout
+  // into every node child (NODE_OPTIONS), which nobody can read when the clone is in a private folder.
+  const clean = ['env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `SESSION_PATH=${join(dir, 's')}`]
+  const command = [...clean, 'sh', copy, process.execPath, '-e', 'console.log(process.getuid(), process.argv.length)']
   const [file, ...args] = process.getuid?.() === 0
     ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...command]
     : command
-  // A minimal environment, as in the image: the test runner's NODE_OPTIONS would make node load a hook
-  // from this checkout, which nobody can read when it was cloned into a private folder.
-  const out = execFileSync(file!, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SESSION_PATH: join(dir, 's') } }).toString()
+  const out = execFileSync(file!, args, { cwd: dir }).toString()
   t.equal(out.trim(), `${process.getuid?.() === 0 ? 65534 : process.getuid?.()} 1`, 'command exec\'d with its arguments')
 })
