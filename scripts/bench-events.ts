@@ -1,4 +1,4 @@
-// npm run bench:events -- [--events N] [--sessions S] [--live-rate R] [--rounds K]
+// npm run bench:events -- [--events N] [--sessions S] [--live-rate R] [--rounds K] [--inbound M] [--phases backlog,live,inbound]
 // Webhook delivery from the real Postgres outbox (a fresh database) to a fast local consumer (node:http,
 // 204), through the real worker (signing with standardwebhooks, batched cursors). Two phases per round:
 //   backlog: N events stored while the consumer "was down", then the worker starts: events/s drained;
@@ -6,6 +6,9 @@
 // The reference, measured in the same round: a raw POST loop (same keep-alive agent, same
 // concurrency, a pre-built body, no database, no signing) to the same consumer. Database statements
 // per delivered event are counted with postgres.js' debug hook (appends counted apart).
+//   inbound: the real app paired with the fake WhatsApp, M messages from a contact, each 20 ms after the previous one arrived:
+//            contactSend->webhook p50/p95/p99/max, next to contactSend->the app has it decrypted
+//            (scripts/bench-events-inbound.ts; it uses the test helpers, so it is not in the build).
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -30,9 +33,14 @@ const { values } = parseArgs({
     'live-rate': { type: 'string', default: '400' },
     'live-events': { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '3' },
+    inbound: { type: 'string', default: '300' },
+    phases: { type: 'string', default: 'backlog,live,inbound' },
   },
 })
+const phases = new Set(values.phases.split(','))
+const inboundN = Number(values.inbound)
 const N = Number(values.events)
+const backlogN = phases.has('backlog') ? N : 0
 const S = Number(values.sessions)
 const liveRate = Number(values['live-rate'])
 const liveN = Number(values['live-events'])
@@ -116,20 +124,33 @@ async function rawPosts(count: number): Promise<number> {
   return count / ((performance.now() - t0) / 1000)
 }
 
-console.log(`bench:events  ${new Date().toISOString()}  node ${process.version}, real Postgres outbox and webhook state, ${S} sessions, backlog ${N} events, live ${liveN} events at ${liveRate}/s, ${rounds} rounds`)
+// Kept out of the production build (it imports test helpers): a specifier tsc does not follow.
+const inboundModule = './bench-events-inbound.js'
+const inbound = phases.has('inbound') ? await (await import(inboundModule) as { startInbound(): Promise<InboundBench> }).startInbound() : null
+interface InboundBench { run(count: number, gapMs: number): Promise<Record<'webhook' | 'decrypted' | 'appended', Record<'p50' | 'p95' | 'p99' | 'max', number>>>; close(): Promise<void> }
+
+console.log(`bench:events  ${new Date().toISOString()}  node ${process.version}, real Postgres outbox and webhook state, phases ${[...phases].join(',')}, ${S} sessions, backlog ${N} events, live ${liveN} events at ${liveRate}/s, inbound ${inboundN} messages each 20 ms after the last arrived, ${rounds} rounds`)
 const results: Array<{ backlog: number; raw: number; ratio: number; p50: number; p99: number; live: number; stmts: number; appendStmts: number }> = []
+const inbounds: Array<{ p50: number; p99: number; ref99: number }> = []
 for (let round = 1; round <= rounds; round++) {
+  if (inbound) {
+    const r = await inbound.run(inboundN, 20)
+    const f = (l: Record<string, number>) => `p50 ${l.p50.toFixed(1)} p95 ${l.p95.toFixed(1)} p99 ${l.p99.toFixed(1)} max ${l.max.toFixed(1)} ms`
+    inbounds.push({ p50: r.webhook.p50, p99: r.webhook.p99, ref99: r.decrypted.p99 })
+    console.log(`  round ${round} inbound: contactSend->webhook ${f(r.webhook)} (target p99 < 50 ms: ${r.webhook.p99 < 50 ? 'met' : 'NOT met'}); reference contactSend->decrypted in the app ${f(r.decrypted)}, ratio p50 ${(r.webhook.p50 / r.decrypted.p50).toFixed(2)} p99 ${(r.webhook.p99 / r.decrypted.p99).toFixed(2)}; contactSend->event appended ${f(r.appended)}`)
+  }
+  if (!phases.has('backlog') && !phases.has('live')) continue
   // Backlog: stored while nobody delivered, in batches of 50 per append.
   const ids: string[] = []
   for (const id of sessions) {
-    for (let i = 0; i < N / S; i += 50) ids.push(...(await outbox.append(id, Array.from({ length: Math.min(50, N / S - i) }, (_, k) => event(i + k)))).map((e) => e.id))
+    for (let i = 0; i < backlogN / S; i += 50) ids.push(...(await outbox.append(id, Array.from({ length: Math.min(50, backlogN / S - i) }, (_, k) => event(i + k)))).map((e) => e.id))
   }
   const before = others
   const t0 = performance.now()
   const worker = startWorker()
   await until(ids)
   const backlog = ids.length / ((performance.now() - t0) / 1000)
-  const raw = await rawPosts(ids.length)
+  const raw = phases.has('backlog') ? await rawPosts(ids.length) : NaN
 
   // Live: one event per append, S producers, paced to liveRate in all.
   const sent = new Map<string, number>()
@@ -137,7 +158,7 @@ for (let round = 1; round <= rounds; round++) {
   const othersBefore = others
   const tl = performance.now()
   await Promise.all(sessions.map(async (id, si) => {
-    const per = liveN / S
+    const per = phases.has('live') ? liveN / S : 0
     const gap = (1000 * S) / liveRate
     for (let i = 0; i < per; i++) {
       const due = tl + i * gap + (si * gap) / S
@@ -159,11 +180,18 @@ for (let round = 1; round <= rounds; round++) {
   }
   void othersBefore
   results.push(r)
-  console.log(`  round ${round}: backlog ${r.backlog.toFixed(0)} events/s delivered (raw POST loop ${r.raw.toFixed(0)}/s, ratio ${r.ratio.toFixed(2)}); live ${r.live.toFixed(0)} events/s, append->received p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; delivery statements/event ${r.stmts.toFixed(3)} (appends: ${r.appendStmts.toFixed(2)}/event)`)
+  if (phases.has('backlog')) console.log(`  round ${round} backlog: ${r.backlog.toFixed(0)} events/s delivered (raw POST loop ${r.raw.toFixed(0)}/s, ratio ${r.ratio.toFixed(2)}); delivery statements/event ${r.stmts.toFixed(3)}`)
+  if (phases.has('live')) console.log(`  round ${round} live: ${r.live.toFixed(0)} events/s, append->received p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms; appends: ${r.appendStmts.toFixed(2)} statements/event`)
 }
 const m = (k: keyof (typeof results)[number]) => median(results.map((r) => r[k]))
-console.log(`median: backlog ${m('backlog').toFixed(0)} events/s, ratio to raw POSTs ${m('ratio').toFixed(2)}; live p50 ${m('p50').toFixed(1)} ms, p99 ${m('p99').toFixed(1)} ms; delivery statements/event ${m('stmts').toFixed(3)}`)
+const mi = (k: keyof (typeof inbounds)[number]) => median(inbounds.map((r) => r[k]))
+console.log(`median: ${[
+  phases.has('backlog') && `backlog ${m('backlog').toFixed(0)} events/s, ratio to raw POSTs ${m('ratio').toFixed(2)}, delivery statements/event ${m('stmts').toFixed(3)}`,
+  phases.has('live') && `live p50 ${m('p50').toFixed(1)} ms, p99 ${m('p99').toFixed(1)} ms`,
+  inbound && `inbound->webhook p50 ${mi('p50').toFixed(1)} ms, p99 ${mi('p99').toFixed(1)} ms (inbound->decrypted p99 ${mi('ref99').toFixed(1)} ms)`,
+].filter(Boolean).join('; ')}`)
 
+await inbound?.close()
 poster.close()
 consumer.closeAllConnections()
 consumer.close()
