@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { preferredInstance } from '../../src/cluster/placement.js'
+import { balancedPlacement } from '../../src/cluster/placement.js'
 import { migrate } from '../../src/db/index.js'
 import { startFakeWhatsApp } from '../../test/fake-whatsapp/index.js'
 import { freePort, pool, sleep, spawnServer, until, type Child } from './child.js'
@@ -74,7 +74,8 @@ export async function clusterBench(o: ClusterBenchOptions, forwarding?: Forwardi
       const byName = await owners()
       const live = names.map((n) => byName.get(n) as string)
       const held = await holders()
-      const ok = ids.every((id) => held.get(id) === (preferredInstance(id, live) as string).split(':')[0])
+      const want = balancedPlacement(ids, live)
+      const ok = ids.every((id) => held.get(id) === (want.get(id) as string).split(':')[0])
       return ok && (await openOn(names)) === S && held
     }
     const perInstance = (held: Map<string, string>, names: string[]) =>
@@ -92,10 +93,10 @@ export async function clusterBench(o: ClusterBenchOptions, forwarding?: Forwardi
 
     log(`linking ${S} sessions, each through the instance placement prefers (${o.linkConcurrency} at a time)`)
     const byName = await owners()
-    const live = names.map((n) => byName.get(n) as string)
+    const planned = balancedPlacement(ids, names.map((n) => byName.get(n) as string))
     const linkStart = performance.now()
     await pool(ids, o.linkConcurrency, async (id, i) => {
-      const target = children.get((preferredInstance(id, live) as string).split(':')[0] as string) as Child
+      const target = children.get((planned.get(id) as string).split(':')[0] as string) as Child
       if (i > 0) {
         const created = await target.post('/api/whatsapp/sessions', { clientId: id })
         if (created.status !== 201) throw new Error(`POST /sessions ${id}: ${created.status} ${JSON.stringify(created.body)}`)

@@ -1,6 +1,7 @@
 // The cluster's heartbeat loop, one tick per heartbeat period: register this instance and learn the
 // live ones (one statement), let placement follow (standbys are woken when the list changed), every
-// few ticks discover the sessions stored since (one statement), and hand over at most `batch` held
+// few ticks discover the sessions stored since (one statement), give placement the sessions to
+// balance (standbys are woken when they changed), and hand over at most `batch` held
 // sessions that placement now gives to another instance. A tick never waits for hand-overs: they run
 // in the background, and no new one starts while `batch` are still in flight, so a join is paced.
 import type { Logger } from 'pino'
@@ -12,6 +13,8 @@ import type { LiveInstance } from './registry.js'
 export interface ClusterSessions {
   /** Registers (in standby) every stored linked session not known here yet. */
   discover(): Promise<unknown>
+  /** Client ids of the linked sessions registered here, held or in standby (placement balances them). */
+  known(): Iterable<string>
   /** Client ids of the sessions whose lease this instance holds. */
   held(): Iterable<string>
   /** Clean hand-over: close the socket, flush, release the lease; the session stays here in standby. */
@@ -46,22 +49,24 @@ export function createClusterLoop(options: ClusterLoopOptions) {
   let handOvers = 0
 
   async function tick(): Promise<void> {
+    let changed = false
     try {
       const live = await registry.beat()
       if (placement.update(live)) {
         logger?.info({ instances: live.map((i) => i.id) }, 'live instances changed')
-        options.onChange()
+        changed = true
       }
       watchStaleness()
     } catch (err) {
       logger?.warn({ err }, 'instance heartbeat failed; placement keeps the last known instances')
     }
-    const sessions = options.sessions()
-    if (!sessions || stopped) return
-    if (ticks++ % discoverEvery === 0) {
+    const sessions = stopped ? null : options.sessions()
+    if (sessions && ticks++ % discoverEvery === 0) {
       await sessions.discover().catch((err: unknown) => logger?.warn({ err }, 'could not list the stored sessions to discover new ones'))
     }
-    if (!placement.known || stopped) return
+    if (sessions && placement.known && placement.balance(sessions.known())) changed = true
+    if (changed) options.onChange()
+    if (!sessions || !placement.known || stopped) return
     for (const clientId of sessions.held()) {
       if (handingOver.size >= batch) break
       if (handingOver.has(clientId)) continue

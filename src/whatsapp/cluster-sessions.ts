@@ -72,6 +72,9 @@ export function createClusterSessions({ sessions, adopted, register, forget, sto
   return {
     discover,
     handOver,
+    *known(): Generator<string> {
+      for (const s of sessions.values()) if (s.state !== 'logged_out') yield s.clientId
+    },
     *held(): Generator<string> {
       for (const s of sessions.values()) if (s.leaseState()?.role === 'holder') yield s.clientId
     },

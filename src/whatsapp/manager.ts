@@ -295,6 +295,8 @@ export function createSessionManager({ store, config, logger, metrics = {}, open
     discover: cluster.discover,
     /** Cluster: clean hand-over (stop, flush, release), then standby here again. */
     handOver: cluster.handOver,
+    /** Client ids of the linked sessions registered here (placement balances them). */
+    known: cluster.known,
     /** Client ids of the sessions whose lease this instance holds. */
     held: cluster.held,
     /** Lease states of the running sessions that have one (metrics). */

@@ -3,7 +3,7 @@
 // and never more than `batch` in flight.
 import t from 'tap'
 import { createClusterLoop } from '../../src/cluster/loop.js'
-import { createPlacement, preferredInstance } from '../../src/cluster/placement.js'
+import { balancedPlacement, createPlacement } from '../../src/cluster/placement.js'
 import type { LiveInstance } from '../../src/cluster/registry.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 
@@ -27,6 +27,7 @@ t.test('join: hand-overs wait for the settle time, then go `batch` per tick with
     onChange: () => { wakes++ },
     sessions: () => ({
       discover: async () => { discoveries++ },
+      known: () => ids,
       held: () => held,
       handOver: (id) => new Promise<void>((resolve) => pending.set(id, () => { held.delete(id); pending.delete(id); resolve() })),
     }),
@@ -43,7 +44,7 @@ t.test('join: hand-overs wait for the settle time, then go `batch` per tick with
   t.equal(pending.size, 0, 'alone: nothing to hand over')
 
   // b joins; it is live but not settled for the first ticks.
-  const toB = ids.filter((id) => preferredInstance(id, ['a', 'b']) === 'b')
+  const toB = ids.filter((id) => balancedPlacement(ids, ['a', 'b']).get(id) === 'b')
   t.ok(toB.length > 6, `${toB.length} sessions prefer b`)
   live = [instance('a', 60_000), instance('b', 0)]
   await clock.run(HEARTBEAT, settle)

@@ -1,15 +1,21 @@
 // Rendezvous placement, pure: balance, the ~1/N moved on a join or a leave, and this instance's view
 // (acquire only what it prefers; hand over only to a settled instance; pins). Deterministic ids:
-// clients client-0 .. client-(n-1), instances machine-0 .. machine-(n-1). Plain rendezvous places each
-// id independently, so the count per instance is binomial: for 60 ids over 3 instances sigma is about
-// 3.65, and 20 +- 3 holds for this documented set (22, 18, 20) but only for about 39% of random instance
-// id sets (measured over 1000 random sets); real instance ids carry a random suffix.
+// clients client-0 .. client-(n-1), instances machine-0 .. machine-(n-1), and sets of instance ids
+// shaped like real ones (`host:<random>`), drawn from a fixed seed. Plain rendezvous places each id
+// independently, so the count per instance is binomial: for 60 ids over 3 instances sigma is about
+// 3.65, and 20 +- 3 holds for only about 39% of instance id sets; the bounded loads placement uses
+// never puts more than one over the share on an instance (60 over 3: 18 to 21 each).
+import { createHash } from 'node:crypto'
 import t from 'tap'
-import { createPlacement, preferredInstance, rendezvousWeight } from '../../src/cluster/placement.js'
+import { balancedPlacement, createPlacement, preferredInstance, rendezvousWeight } from '../../src/cluster/placement.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `client-${i}`)
 const instances = (n: number) => Array.from({ length: n }, (_, i) => `machine-${i}`)
+/** The r-th set of n instance ids shaped like real ones (a host name and a random-looking suffix). */
+const realistic = (r: number, n: number) =>
+  Array.from({ length: n }, (_, i) => `host-${i}:${createHash('sha256').update(`${r}/${i}`).digest('hex').slice(0, 12)}`)
+const countsOf = (placed: Map<string, string>, nodes: string[]) => nodes.map((n) => [...placed.values()].filter((p) => p === n).length)
 
 function counts(clients: string[], nodes: string[]): Map<string, number> {
   const out = new Map(nodes.map((n) => [n, 0]))
@@ -106,4 +112,81 @@ t.test('this instance\'s view: acquire what it prefers (dead ones excluded), han
   view.pin(pinnedId)
   view.drop(pinnedId)
   t.equal(view.handOverTo(pinnedId), d, 'dropped at once')
+})
+
+t.test('bounded loads: 60 ids over 3 instances hold 18 to 21 (at most one over the share) for every instance id set, where plain rendezvous often misses 20 +- 3', async (t) => {
+  let plainMissed = 0
+  const seen = new Set<number>()
+  for (let r = 0; r < 300; r++) {
+    const nodes = realistic(r, 3)
+    const spread = countsOf(balancedPlacement(ids(60), nodes), nodes)
+    t.equal(spread.reduce((a, b) => a + b, 0), 60)
+    for (const n of spread) seen.add(n)
+    if (!spread.every((n) => n >= 18 && n <= 21)) t.fail(`set ${r}: ${spread.join(', ')}`)
+    const plain = countsOf(new Map(ids(60).map((id) => [id, preferredInstance(id, nodes) as string])), nodes)
+    if (!plain.every((n) => n >= 17 && n <= 23)) plainMissed++
+  }
+  t.comment(`bounded: counts seen ${[...seen].sort().join(', ')}; plain rendezvous outside 20 +- 3 for ${plainMissed} of 300 sets`)
+  t.ok(plainMissed > 100, 'plain rendezvous is unbalanced for many sets (why bounded loads)')
+  t.same(balancedPlacement(ids(60), realistic(1, 3)), balancedPlacement([...ids(60)].reverse(), [...realistic(1, 3)].reverse()), 'the same answer whatever the order of the lists')
+  t.same(balancedPlacement(ids(3), []), new Map())
+})
+
+t.test('bounded loads: a join moves about 1/N, nearly all to the new instance; a new session moves few others', async (t) => {
+  const clients = ids(600)
+  for (const n of [2, 3, 4]) {
+    let moved = 0
+    let elsewhere = 0
+    for (let r = 0; r < 20; r++) {
+      const before = realistic(r, n + 1).slice(0, n)
+      const after = realistic(r, n + 1)
+      const a = balancedPlacement(clients, before)
+      const b = balancedPlacement(clients, after)
+      for (const c of clients) {
+        if (a.get(c) === b.get(c)) continue
+        moved++
+        if (b.get(c) !== after[n]) elsewhere++
+      }
+    }
+    const perJoin = moved / 20
+    const expected = 600 / (n + 1)
+    t.comment(`${n} -> ${n + 1}: ${perJoin} of 600 moved per join (1/${n + 1} = ${expected}), ${elsewhere / 20} of them not to the new instance`)
+    t.ok(perJoin >= expected * 0.9 && perJoin <= expected * 1.15, `join ${n} -> ${n + 1}: about 1/N moved`)
+    t.ok(elsewhere / 20 <= 600 * 0.03, 'at most 3% of the sessions move between the old instances')
+  }
+  let others = 0
+  for (let r = 0; r < 100; r++) {
+    const nodes = realistic(r, 3)
+    const a = balancedPlacement(ids(60), nodes)
+    const b = balancedPlacement([...ids(60), `new-${r}`], nodes)
+    for (const c of ids(60)) if (a.get(c) !== b.get(c)) others++
+  }
+  t.comment(`a 61st session moves ${others / 100} of the 60 others on average`)
+  t.ok(others / 100 <= 3, 'a new session moves at most a few others')
+})
+
+t.test('this instance\'s view balances the sessions registered here; one being paired is left out', async (t) => {
+  const clock = createManualClock()
+  const nodes = realistic(7, 3)
+  const [a] = nodes
+  const view = createPlacement({ selfId: a, settleMs: 0, unpinGraceMs: 1000, clock })
+  view.update(nodes.map((id) => ({ id, ageMs: 60_000 })))
+  t.equal(view.balance(ids(60)), true, 'a new set: changed')
+  t.equal(view.balance([...ids(60)].reverse()), false, 'the same set: unchanged')
+  const want = balancedPlacement(ids(60), nodes)
+  for (const id of ids(60)) {
+    t.equal(view.preferred(id), want.get(id))
+    t.equal(view.preferredElsewhere(id), want.get(id) === a ? null : want.get(id))
+  }
+  t.equal(view.preferred('not-registered'), preferredInstance('not-registered', nodes), 'a session not balanced yet: plain rendezvous')
+  view.pin('pairing')
+  t.equal(view.balance([...ids(60), 'pairing']), false, 'a session being paired is not balanced')
+  view.unpin('pairing')
+  t.equal(view.balance([...ids(60), 'pairing']), true, 'linked: balanced from now on')
+  // One instance dies: the placement is recomputed over the survivors.
+  view.update(nodes.slice(0, 2).map((id) => ({ id, ageMs: 60_000 })))
+  const survivors = balancedPlacement([...ids(60), 'pairing'], nodes.slice(0, 2))
+  t.ok(ids(60).every((id) => view.preferred(id) === survivors.get(id)), 'recomputed over the live instances')
+  const spread = countsOf(survivors, nodes.slice(0, 2))
+  t.ok(spread.every((n) => n >= 29 && n <= 32), `61 over 2, at most one over the share: ${spread.join(', ')}`)
 })

@@ -6,7 +6,7 @@
 // Throughout, the fake never sees two sockets for one account nor sends a 440, and every
 // conversation goes on without a decryption failure.
 import t from 'tap'
-import { preferredInstance } from '../../src/cluster/placement.js'
+import { balancedPlacement } from '../../src/cluster/placement.js'
 import { childDecryptFailures, spawnServer, type ChildServer } from './child-server.js'
 import { BOB, contactWritesAndAppDecrypts, migratedDatabase, prepareProcess, receivedText, startFake, tempDir } from './harness.js'
 
@@ -58,12 +58,13 @@ t.test('placement across three instances: balanced, kill -9 failover, join rebal
     }
     return out
   }
-  /** Every session open on its rendezvous instance among `names`. */
+  /** Every session open on its instance among `names` (the default session is balanced too, on every instance). */
   const placedOn = async (names: string[]) => {
     const owners = await ownerIds()
     const live = names.map((n) => owners.get(n) as string)
     const now = await placement()
-    const want = new Map(IDS.map((id) => [id, (preferredInstance(id, live) as string).split(':')[0] as string]))
+    const balanced = balancedPlacement([...IDS, 'cp-default'], live)
+    const want = new Map(IDS.map((id) => [id, (balanced.get(id) as string).split(':')[0] as string]))
     return IDS.every((id) => now.get(id) === want.get(id)) && want
   }
   const shares = (want: Map<string, string>) => {

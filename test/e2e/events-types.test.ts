@@ -101,9 +101,16 @@ t.test('every kind of message becomes one typed message.received event', async (
   const id = sent.body.messageId as string
   await fake.waitFor(() => fake.received().find((m) => m.id === id), 15_000)
   fake.contactReceipt(BOB.pn, id, 'read')
+  let seen: unknown[] = []
   const statuses = await poll('sent, delivered and read', async () => {
     const s = (await allEvents(app)).filter((e) => e.type === 'message.status' && e.data.messageId === id).map((e) => e.data.status)
+    seen = s
     return ['sent', 'delivered', 'read'].every((x) => s.includes(x)) ? s : undefined
+  }).catch(async (err: unknown) => {
+    // Says which status events did arrive, and what the stored message says, before failing.
+    const stored = await app.inject({ method: 'GET', url: `/api/whatsapp/messages/${id}` })
+    t.comment(`status events seen: [${seen.join(', ')}]; GET /messages/:id: ${stored.statusCode} ${stored.body}`)
+    throw err
   })
   t.same(statuses, ['sent', 'delivered', 'read'], 'each status once, in order')
   t.match((await allEvents(app)).find((e) => e.type === 'message.status' && e.data.messageId === id)?.data, { chat: BOB_JID, recipient: BOB_JID })
