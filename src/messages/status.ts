@@ -76,8 +76,9 @@ export function createStatusTracker({ store, inflight, log }: { store: MessageSt
     },
     onMessageUpdates(clientId, updates: WAMessageUpdate[]) {
       const at = new Date()
+      // A server ack is reported by the sender, which stored the message at that status already.
       apply(clientId, updates
-        .filter((u) => u.key.fromMe && u.key.id && typeof u.update.status === 'number')
+        .filter((u) => u.key.fromMe && u.key.id && typeof u.update.status === 'number' && u.update.status !== Status.SERVER_ACK)
         .map((u) => {
           const status = u.update.status as number
           const code = u.update.messageStubParameters?.[0]

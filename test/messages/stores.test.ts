@@ -15,7 +15,8 @@ import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '
 import { createPostgresQueueStore } from '../../src/messages/queue/postgres.js'
 import { createFileQueueStore } from '../../src/messages/queue/file.js'
 import type { QueueStore } from '../../src/messages/queue/types.js'
-import { createMigratedDatabase } from '../helpers/db.js'
+import { createSql } from '../../src/db/index.js'
+import { createMigratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempDir } from '../app/helpers.js'
 
 const KEY = 'b'.repeat(64)
@@ -130,6 +131,35 @@ t.test('Postgres', async (t) => {
     t.equal(await store.get('c2', 'D1'), null)
     t.same(await sql`SELECT 1 FROM whatsapp_message_queue WHERE client_id = 'c2'`, [])
   })
+})
+
+t.test('Postgres: saves made while one is in flight go out as one statement; a repeat in the batch moves the status', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_msg_batch')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1'), ('c2')`
+  const store = createPostgresMessageStore({ sql, sealer })
+  await store.save('c1', msg('B0', 'first'), { status: Status.SERVER_ACK, at: at(1) })
+  counter.reset()
+  // B0 is in flight again while nine more arrive, one of them B5 twice (stored, then delivered).
+  await Promise.all([
+    store.save('c1', msg('B0', 'again'), { status: Status.SERVER_ACK, at: at(2) }),
+    ...Array.from({ length: 8 }, (_, i) => store.save(i % 2 ? 'c1' : 'c2', msg(`B${i + 1}`, `text ${i + 1}`, i % 3 === 0), { status: Status.SERVER_ACK, at: at(2) })),
+    store.save('c2', msg('B5', 'text 5'), { status: Status.DELIVERY_ACK, at: at(3) }),
+  ])
+  const inserts = counter.queries.filter((q) => /^insert into whatsapp_messages/i.test(q))
+  t.equal(inserts.length, 2, `the first save, then the nine queued meanwhile together (${inserts.length} INSERTs)`)
+  for (let i = 1; i <= 8; i++) {
+    const got = await store.get((i - 1) % 2 ? 'c1' : 'c2', `B${i}`)
+    t.equal(got?.message.message?.conversation, `text ${i}`)
+    t.equal(got?.fromMe, (i - 1) % 3 === 0)
+  }
+  const b5 = await store.get('c2', 'B5')
+  t.equal(b5?.status, Status.DELIVERY_ACK, 'the repeat of B5 in the same batch moved its status on')
+  t.same(b5?.sentAt, at(2))
+  t.same(b5?.deliveredAt, at(3))
+  t.equal((await store.get('c1', 'B0'))?.message.message?.conversation, 'first', 'a message stored before stays as it was')
 })
 
 t.test('files', async (t) => {
