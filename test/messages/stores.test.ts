@@ -162,6 +162,34 @@ t.test('Postgres: saves made while one is in flight go out as one statement; a r
   t.equal((await store.get('c1', 'B0'))?.message.message?.conversation, 'first', 'a message stored before stays as it was')
 })
 
+t.test('Postgres: concurrent claims and answers of idempotency keys go out in batches; one claim per key wins', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_idem_batch')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  const store = createPostgresIdempotencyStore({ sql, sealer })
+  const FP = 'f'.repeat(64)
+  /** A scope (64 characters, as the server derives them) per short name. */
+  const k = (name: string) => name.padStart(64, '0')
+  await store.claim(k('k0'), 'c1', FP, 'M0')
+  counter.reset()
+  // k0 is claimed again while eight new keys arrive, k3 three times (a client retrying at once).
+  const claims = await Promise.all([
+    store.claim(k('k0'), 'c1', FP, 'M0b'),
+    ...Array.from({ length: 8 }, (_, i) => store.claim(k(`k${i + 1}`), 'c1', FP, `M${i + 1}`)),
+    store.claim(k('k3'), 'c1', FP, 'M3b'),
+    store.claim(k('k3'), 'c1', FP, 'M3c'),
+  ])
+  t.same(claims.map((c) => c.kind), ['in_flight', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'in_flight', 'in_flight'], 'one claim per key wins')
+  const inserts = counter.queries.filter((q) => /^insert into whatsapp_idempotency_keys/i.test(q))
+  t.ok(inserts.length <= 3, `claims batched: ${inserts.length} INSERTs for 11 claims`)
+  counter.reset()
+  await Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(k(`k${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
+  const updates = counter.queries.filter((q) => /^update whatsapp_idempotency_keys/i.test(q))
+  t.ok(updates.length <= 2, `answers batched: ${updates.length} UPDATEs for 8 answers`)
+  for (let i = 1; i <= 8; i++) t.same(await store.claim(k(`k${i}`), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: `M${i}` } } })
+})
+
 t.test('files', async (t) => {
   const dir = await tempDir(t)
   const rawFiles = async () => {

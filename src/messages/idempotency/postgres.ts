@@ -1,9 +1,18 @@
 // Idempotency keys in Postgres (whatsapp_idempotency_keys): claims hold across instances and restarts.
 // Times are the database's (now()), so instances with skewed clocks agree. Answers are sealed (they
-// name the recipient).
+// name the recipient). New claims and answers made while one statement is in flight go out together
+// (group commit): concurrent sends cost one statement each way, not one per request.
 import type { Sql } from '../../db/index.js'
+import { createGroupCommit } from '../../lib/group-commit.js'
 import type { Sealer } from '../payload.js'
 import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type Claim, type IdempotencyStore } from './types.js'
+
+interface NewClaim {
+  scope: string
+  clientId: string
+  fingerprint: string
+  messageId: string
+}
 
 interface Row {
   fingerprint: string
@@ -17,18 +26,41 @@ interface Row {
 export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; sealer: Sealer }): IdempotencyStore {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
+  /** Claims every new key of the batch in one statement; resolves with the scopes it claimed. */
+  const claims = createGroupCommit<NewClaim, Set<NewClaim>>(async (items) => {
+    // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat waits for the next.
+    const first = new Map<string, NewClaim>()
+    for (const item of items) if (!first.has(item.scope)) first.set(item.scope, item)
+    const batch = [...first.values()]
+    const rows = await sql<{ scope: string }[]>`
+      INSERT INTO whatsapp_idempotency_keys AS k (scope, client_id, fingerprint, message_id, state, locked_until, created_at, expires_at)
+      SELECT s, c, f, m, 'in_flight', now() + ${lock}::interval, now(), now() + ${ttl}::interval
+        FROM unnest(${batch.map((i) => i.scope)}::text[], ${batch.map((i) => i.clientId)}::text[],
+                    ${batch.map((i) => i.fingerprint)}::text[], ${batch.map((i) => i.messageId)}::text[]) AS u(s, c, f, m)
+      ON CONFLICT (scope) DO UPDATE SET
+        fingerprint = EXCLUDED.fingerprint, message_id = EXCLUDED.message_id, state = 'in_flight',
+        response_status = NULL, response_body = NULL, locked_until = EXCLUDED.locked_until,
+        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+      WHERE k.expires_at < now()
+      RETURNING k.scope`
+    const claimed = new Set(rows.map((r) => r.scope))
+    return new Set(batch.filter((i) => claimed.has(i.scope)))
+  })
+  /** Keeps every answer of the batch in one statement. */
+  const answers = createGroupCommit<{ scope: string; status: number; body: string }>(async (items) => {
+    const last = new Map(items.map((i) => [i.scope, i]))
+    const batch = [...last.values()]
+    await sql`
+      UPDATE whatsapp_idempotency_keys k
+         SET state = 'done', response_status = u.st, response_body = u.b
+        FROM unnest(${batch.map((i) => i.scope)}::text[], ${batch.map((i) => i.status)}::int[], ${batch.map((i) => i.body)}::text[]) AS u(s, st, b)
+       WHERE k.scope = u.s`
+  })
+
   return {
     async claim(scope, clientId, fingerprint, messageId): Promise<Claim> {
-      const claimed = await sql`
-        INSERT INTO whatsapp_idempotency_keys AS k (scope, client_id, fingerprint, message_id, state, locked_until, created_at, expires_at)
-        VALUES (${scope}, ${clientId}, ${fingerprint}, ${messageId}, 'in_flight', now() + ${lock}::interval, now(), now() + ${ttl}::interval)
-        ON CONFLICT (scope) DO UPDATE SET
-          fingerprint = EXCLUDED.fingerprint, message_id = EXCLUDED.message_id, state = 'in_flight',
-          response_status = NULL, response_body = NULL, locked_until = EXCLUDED.locked_until,
-          created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-        WHERE k.expires_at < now()
-        RETURNING 1`
-      if (claimed.count > 0) return { kind: 'new', messageId }
+      const item: NewClaim = { scope, clientId, fingerprint, messageId }
+      if ((await claims.submit(item)).has(item)) return { kind: 'new', messageId }
       const [row] = await sql<Row[]>`
         SELECT fingerprint, message_id, state, response_status, response_body, locked_until > now() AS locked
           FROM whatsapp_idempotency_keys WHERE scope = ${scope}`
@@ -45,10 +77,7 @@ export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; seal
       return taken.count > 0 ? { kind: 'takeover', messageId: row.message_id } : { kind: 'in_flight' }
     },
     async complete(scope, answer) {
-      await sql`
-        UPDATE whatsapp_idempotency_keys
-           SET state = 'done', response_status = ${answer.status}, response_body = ${sealer.seal(JSON.stringify(answer.body))}
-         WHERE scope = ${scope}`
+      await answers.submit({ scope, status: answer.status, body: sealer.seal(JSON.stringify(answer.body)) })
     },
     async release(scope) {
       await sql`DELETE FROM whatsapp_idempotency_keys WHERE scope = ${scope} AND state = 'in_flight'`
