@@ -2,8 +2,8 @@
 // hashing with bounded loads: every instance scores every client id with a stable hash of (instance
 // id, client id); the client ids, in sorted order, each go to the best-scoring instance that holds
 // fewer than ceil(n/k) + 1 of them. Every instance computes the same answer from the same lists (the
-// live instances, the linked sessions), so no state is shared beyond them; each instance is within one
-// session of its share (plain rendezvous places each id on its own: 60 ids over 3 instances land
+// live instances, the linked sessions), so no state is shared beyond them; no instance holds more than
+// one over its share (plain rendezvous places each id on its own: 60 ids over 3 instances land
 // 20 +- 3.65 each, often 25/20/15); and adding or removing one of N instances still moves about 1/N.
 import { createHash } from 'node:crypto'
 import type { Clock } from '../lib/clock.js'

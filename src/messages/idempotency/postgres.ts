@@ -26,7 +26,7 @@ interface Row {
 export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; sealer: Sealer }): IdempotencyStore {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
-  /** Claims every new key of the batch in one statement; resolves with the scopes it claimed. */
+  /** Claims every new key of the batch in one statement; resolves with the claims that won. */
   const claims = createGroupCommit<NewClaim, Set<NewClaim>>(async (items) => {
     // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat waits for the next.
     const first = new Map<string, NewClaim>()
