@@ -72,3 +72,13 @@ export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R
 }
 
 export type GroupCommit<T, R = void> = ReturnType<typeof createGroupCommit<T, R>>
+
+/**
+ * The first item of each key, in order: what one statement of a group may carry when a row can be
+ * written once per statement (a repeat waits for the next statement, or is answered as a repeat).
+ */
+export function firstOfEach<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const first = new Map<string, T>()
+  for (const item of items) if (!first.has(key(item))) first.set(key(item), item)
+  return [...first.values()]
+}

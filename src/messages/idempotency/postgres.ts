@@ -3,7 +3,7 @@
 // name the recipient). New claims and answers made while one statement is in flight go out together
 // (group commit): concurrent sends cost one statement each way, not one per request.
 import type { Sql } from '../../db/index.js'
-import { createGroupCommit } from '../../lib/group-commit.js'
+import { createGroupCommit, firstOfEach } from '../../lib/group-commit.js'
 import type { Sealer } from '../payload.js'
 import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type Claim, type IdempotencyStore } from './types.js'
 
@@ -28,10 +28,8 @@ export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; seal
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
   /** Claims every new key of the batch in one statement; resolves with the claims that won. */
   const claims = createGroupCommit<NewClaim, Set<NewClaim>>(async (items) => {
-    // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat waits for the next.
-    const first = new Map<string, NewClaim>()
-    for (const item of items) if (!first.has(item.scope)) first.set(item.scope, item)
-    const batch = [...first.values()]
+    // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat finds the claim.
+    const batch = firstOfEach(items, (i) => i.scope)
     const rows = await sql<{ scope: string }[]>`
       INSERT INTO whatsapp_idempotency_keys AS k (scope, client_id, fingerprint, message_id, state, locked_until, created_at, expires_at)
       SELECT s, c, f, m, 'in_flight', now() + ${lock}::interval, now(), now() + ${ttl}::interval

@@ -4,7 +4,7 @@
 // concurrent sends and arrivals cost one statement and one WAL flush, not one each.
 import type { WAMessage } from '@whiskeysockets/baileys'
 import type { Sql } from '../../db/index.js'
-import { createGroupCommit } from '../../lib/group-commit.js'
+import { createGroupCommit, firstOfEach } from '../../lib/group-commit.js'
 import { decodeMessage, encodeMessage, type Sealer } from '../payload.js'
 import { nextStatus, type MessageStore, type StatusCode, type StatusUpdate, type StoredMessage } from './types.js'
 
@@ -69,7 +69,9 @@ export function createPostgresMessageStore({ sql, sealer }: { sql: Sql; sealer: 
 
   /** One statement for every save queued meanwhile; resolves with the items whose row it created. */
   const inserts = createGroupCommit<Insert, Set<Insert>>(async (items) => {
-    const col = <T>(f: (i: Insert) => T) => items.map(f)
+    // A repeat of a message in the batch is not inserted: its save moves the status on instead.
+    const batch = firstOfEach(items, (i) => rowKey(i.clientId, i.id))
+    const col = <T>(f: (i: Insert) => T) => batch.map(f)
     const timeAt = (min: number) => col((i) => (i.status >= min ? i.at : null))
     const rows = await sql<{ client_id: string; message_id: string }[]>`
       INSERT INTO whatsapp_messages (client_id, message_id, from_me, payload, status, status_reason,
@@ -83,13 +85,7 @@ export function createPostgresMessageStore({ sql, sealer }: { sql: Sql; sealer: 
       ON CONFLICT (client_id, message_id) DO NOTHING
       RETURNING client_id, message_id`
     const created = new Set(rows.map((r) => rowKey(r.client_id, r.message_id)))
-    // The first item of a row created by this statement created it; a repeat of it in the batch did not.
-    const out = new Set<Insert>()
-    for (const item of items) {
-      const key = rowKey(item.clientId, item.id)
-      if (created.delete(key)) out.add(item)
-    }
-    return out
+    return new Set(batch.filter((i) => created.has(rowKey(i.clientId, i.id))))
   })
 
   return {
