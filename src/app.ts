@@ -12,7 +12,7 @@ import { ApiError, registerErrorHandling, sendError, validationError } from './e
 import { createClientErrorHandler } from './http/client-errors.js'
 import { clientIpResolver, fastifyTrustProxy } from './http/client-ip.js'
 import { redactUrl } from './http/redact-url.js'
-import { assertStrictSchemas, buildValidator } from './http/validation.js'
+import { assertStrictSchemas, createValidatorFactory } from './http/validation.js'
 import { CLIENT_ID_MAX_LENGTH } from './lib/client-id.js'
 import type { MessageStore } from './messages/store/types.js'
 import type { AuthStateHandle, OpenOptions, SessionStore, SessionStoreOptions } from './keystore/types.js'
@@ -176,7 +176,7 @@ function createFastify(config: AppConfig, logger: Logger) {
     // Every valid client id (at most 128 characters) fits a path parameter; a somewhat longer one
     // still reaches validation and gets a 400 naming params.clientId, an absurd one a 414.
     routerOptions: { maxParamLength: 2 * CLIENT_ID_MAX_LENGTH },
-    schemaController: { compilersFactory: { buildValidator } },
+    schemaController: { compilersFactory: { buildValidator: createValidatorFactory() } },
     schemaErrorFormatter: (errors, part) => validationError(errors, part),
     // Requests still arriving on open connections during app.close() get SHUTTING_DOWN in the one
     // error shape (errors.ts), not Fastify's own 503 body.

@@ -16,12 +16,21 @@ type ValidatorFactory = NonNullable<NonNullable<SchemaController['compilersFacto
 // discriminator: a body with variants (POST /send) is checked against the one its tag names.
 const STRICT = { removeAdditional: false, useDefaults: true, allErrors: false, discriminator: true } as const
 
-/** Fastify's compilersFactory.buildValidator: a JSON-body Ajv without coercion, a text Ajv for the rest. */
-export const buildValidator: ValidatorFactory = (externalSchemas, options) => {
-  const plugins = options?.plugins
-  const body = AjvCompiler()(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: false } })
-  const text = AjvCompiler()(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: true } })
-  return (route) => (route.httpPart === 'body' ? body(route) : text(route))
+/**
+ * Fastify's compilersFactory.buildValidator: a JSON-body Ajv without coercion, a text Ajv for the rest.
+ * Fastify asks for a validator compiler once per plugin context; the two pools are shared by all of
+ * them (one per app), so contexts with the same shared schemas reuse one Ajv each instead of building
+ * (and compiling the JSON Schema meta-schema for) a new pair every time.
+ */
+export function createValidatorFactory(): ValidatorFactory {
+  const bodyPool = AjvCompiler()
+  const textPool = AjvCompiler()
+  return (externalSchemas, options) => {
+    const plugins = options?.plugins
+    const body = bodyPool(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: false } })
+    const text = textPool(externalSchemas, { plugins, customOptions: { ...STRICT, coerceTypes: true } })
+    return (route) => (route.httpPart === 'body' ? body(route) : text(route))
+  }
 }
 
 const PARTS = ['params', 'querystring', 'body'] as const

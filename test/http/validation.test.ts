@@ -1,14 +1,14 @@
 // The validators behind every route: JSON bodies are taken as sent, query strings and path
 // parameters may be read as numbers and booleans from their text form, strictly; nothing is removed.
 import t from 'tap'
-import { buildValidator } from '../../src/http/validation.js'
+import { createValidatorFactory } from '../../src/http/validation.js'
 
 const schema = {
   type: 'object',
   properties: { n: { type: 'integer' }, b: { type: 'boolean' }, s: { type: 'string' } },
   additionalProperties: false,
 }
-const validators = buildValidator({}, {})
+const validators = createValidatorFactory()({}, {})
 const check = (httpPart: string, data: Record<string, unknown>) => {
   const validate = validators({ schema, method: 'POST', url: '/x', httpPart })
   const copy = structuredClone(data)
