@@ -72,9 +72,13 @@ export class LeaseHolder {
     }
   }
 
-  /** A copy of the current state (session-info, metrics). */
-  get state(): LeaseState {
-    return { ...this.#state }
+  /**
+   * The current state (session-info, metrics, the session's checks). Never changed in place: every
+   * change replaces it, so a caller may keep what it got; reading it allocates nothing (it is read for
+   * every session on every heartbeat).
+   */
+  get state(): Readonly<LeaseState> {
+    return this.#state
   }
 
   /** The token to pass to store.open(clientId, { fencingToken }) while role is 'holder'. */
@@ -252,7 +256,7 @@ export class LeaseHolder {
   #update(patch: Partial<LeaseState>): void {
     this.#state = { ...this.#state, ...patch }
     try {
-      this.#options.onStateChange?.({ ...this.#state })
+      this.#options.onStateChange?.(this.#state)
     } catch (err) {
       this.#loop.logger?.error({ err }, 'lease onStateChange threw')
     }

@@ -101,7 +101,7 @@ export interface HoldOptions {
    */
   onLost: (info: { fencingToken: number; reason: LostReason }) => void | Promise<void>
   /** Every state change (metrics). */
-  onStateChange?: (state: LeaseState) => void
+  onStateChange?: (state: Readonly<LeaseState>) => void
   /** Aborting stops the holder (without release; call stop({ release: true }) for a hand-over). */
   signal?: AbortSignal
 }

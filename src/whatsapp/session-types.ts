@@ -42,13 +42,13 @@ export interface SessionStatusSnapshot {
 export interface SessionLease {
   start(): void
   stop(options?: { release?: boolean }): Promise<boolean>
-  readonly state: LeaseState
+  readonly state: Readonly<LeaseState>
 }
 
 export interface SessionLeaseHandlers {
   onAcquired(info: { fencingToken: number }): Promise<void>
   onLost(info: { fencingToken: number; reason: LostReason }): Promise<void>
-  onStateChange(state: LeaseState): void
+  onStateChange(state: Readonly<LeaseState>): void
 }
 
 export interface SessionOptions {

@@ -8,7 +8,7 @@ import { applyBatch, FormatError, parseJournal, parseSnapshot, type FileState } 
 import { isNotFound } from './fsio.js'
 import { assertClientId, sessionPaths } from './paths.js'
 import { DEFAULT_COMPACTION, type CompactionPolicy, type Log, type QuarantineEvent, type WriterStats } from './read.js'
-import { scanSessionFolder } from './scan.js'
+import { scanSessionFolder, snapshotIds } from './scan.js'
 import { createSessionFile, type SessionFile } from './session.js'
 
 export interface SessionFolderOptions {
@@ -64,8 +64,7 @@ export function createSessionFolder(options: SessionFolderOptions) {
      */
     async list(current: (clientId: string) => FileState | null = () => null): Promise<Array<StoredSession & Pick<FileState, 'database' | 'version'>>> {
       const out: Array<StoredSession & Pick<FileState, 'database' | 'version'>> = []
-      for (const { clientId, snapshot } of (await scanSessionFolder(sessionPath)).sessions) {
-        if (!snapshot) continue
+      for (const clientId of await snapshotIds(sessionPath)) {
         const state = current(clientId) ?? (await peek(clientId))
         if (state && state.creds !== null) out.push({ ...toStored(state), database: state.database, version: state.version })
       }

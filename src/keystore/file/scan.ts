@@ -1,5 +1,7 @@
 // What is in a session folder, for the API's cleanup endpoint: stale temp files (a write killed before
 // its rename), quarantined files, and each session's snapshot and journal. Pure: it decides nothing.
+// snapshotIds is the cheap form for listing: names only, no stat per file.
+import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isNotFound } from './fsio.js'
@@ -54,4 +56,26 @@ export async function scanSessionFolder(sessionPath: string): Promise<SessionFol
   }
   scan.sessions = [...byClient.values()]
   return scan
+}
+
+/**
+ * The client ids that have a snapshot file in SESSION_PATH, sorted (an absent folder has none). One
+ * readdir and no stat: cluster discovery lists the stored sessions every LEASE_TTL_MS.
+ */
+export async function snapshotIds(sessionPath: string): Promise<string[]> {
+  let entries: Dirent[]
+  try {
+    entries = await readdir(sessionPath, { withFileTypes: true })
+  } catch (err) {
+    if (isNotFound(err)) return []
+    throw err
+  }
+  const ids: string[] = []
+  for (const entry of entries) {
+    const kind = classify(entry.name)
+    if (kind.kind !== 'snapshot') continue
+    // A symbolic link counts when it leads to a file, as the full scan's stat sees it.
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(join(sessionPath, entry.name)).then((s) => s.isFile(), () => false)))) ids.push(kind.clientId)
+  }
+  return ids.sort()
 }
