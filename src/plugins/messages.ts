@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { AppConfig } from '../config.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { boundedIdempotency, boundedQueue } from '../messages/bounded.js'
+import { withAnswersBehind } from '../messages/idempotency/behind.js'
 import { createFileIdempotencyStore } from '../messages/idempotency/file.js'
 import { createPostgresIdempotencyStore } from '../messages/idempotency/postgres.js'
 import type { IdempotencyStore } from '../messages/idempotency/types.js'
@@ -73,7 +74,8 @@ export default fp<MessagesPluginOptions>(
         ? createFallbackMessageStore({ primary: createPostgresMessageStore({ sql, sealer }), fallback: files, timeoutMs: DB_TIMEOUT_MS, retryAfterMs: DB_RETRY_MS, clock, log })
         : files,
     )
-    const idempotency = sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer })
+    // Kept answers are written behind the answer (src/messages/idempotency/behind.ts); drained on close.
+    const idempotency = withAnswersBehind(sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer }))
     const queue = sql ? boundedQueue(createPostgresQueueStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileQueueStore({ dir, sealer })
     const fetcher = createMediaFetcher({
       guard: createAddressGuard(c.allowedNetworks),
@@ -161,6 +163,7 @@ export default fp<MessagesPluginOptions>(
       if (purgeTimer) clearInterval(purgeTimer)
       await worker?.stop()
       await tracker.drain()
+      await idempotency.drain()
       fetcher.close()
     })
   },
