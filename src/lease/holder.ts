@@ -197,17 +197,18 @@ export class LeaseHolder {
     this.#nextPollAt = this.#loop.clock.now() + this.#loop.config.pollEveryMs
   }
 
-  /** The loop's renewal answered for this holder (undefined or owner null: the row is gone). */
-  renewAnswered(o: LeaseOutcome | undefined, sentAt: number, token: number): void {
+  /** The loop's renewal extended this lease until expiresAt (the database's time). */
+  renewed(expiresAt: Date, sentAt: number): void {
     const { config } = this.#loop
-    if (!o?.ok) {
-      const owner = o?.owner || null
-      this.#update({ holder: owner, expiresAt: owner ? (o?.expiresAt ?? null) : null, takeovers: o?.takeovers ?? this.#state.takeovers })
-      void this.#lose(o && o.owner === config.owner && o.fencingToken === token ? 'expired' : 'taken')
-      return
-    }
     this.#deadlineAt = sentAt + config.ttlMs - config.safetyMarginMs
-    this.#update({ expiresAt: o.expiresAt, takeovers: o.takeovers, renewals: this.#state.renewals + 1, lastError: null })
+    this.#update({ expiresAt, renewals: this.#state.renewals + 1, lastError: null })
+  }
+
+  /** The loop's renewal did not extend this lease: it expired or changed hands (owner '' or null: the row is gone). */
+  renewRefused(o: Pick<LeaseOutcome, 'owner' | 'fencingToken' | 'expiresAt' | 'takeovers'>, token: number): void {
+    const owner = o.owner || null
+    this.#update({ holder: owner, expiresAt: owner ? o.expiresAt : null, takeovers: o.takeovers ?? this.#state.takeovers })
+    void this.#lose(owner === this.#loop.config.owner && o.fencingToken === token ? 'expired' : 'taken')
   }
 
   renewFailed(err: unknown): void {

@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock.js'
 import { withTimeout } from '../lib/timeout.js'
 import { LeaseHolder, MIN_POLL_MS, type HolderLoop } from './holder.js'
 import type { ResolvedLeaseOptions } from './options.js'
-import { acquireManyStatement, parseOutcomes, readManyStatement, releaseStatement, renewManyStatement, type LeaseOutcome } from './statements.js'
+import { acquireManyStatement, parseOutcomes, readManyStatement, releaseStatement, renewManyStatement, type LeaseOutcome, type RenewMany } from './statements.js'
 import type { HoldOptions, LeaseSql } from './types.js'
 
 export interface LeaseLoopDeps {
@@ -121,13 +121,13 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
     renewTimer = null
     if (renewing || held.size === 0) return
     const sentAt = clock.now()
-    const batch = [...held].map((h) => ({ h, generation: h.generation, token: h.state.fencingToken as number }))
+    const batch = [...held].map((h) => ({ h, generation: h.generation, token: h.fencingToken as number }))
     let next = config.renewEveryMs
     renewing = (async () => {
-      let outcomes: Map<string, LeaseOutcome>
+      let answer: RenewMany
       try {
         const leases = batch.map((b) => ({ clientId: b.h.clientId, fencingToken: b.token }))
-        outcomes = parseOutcomes((await statement(renewManyStatement(sql, leases, owner, ttlMs))).map((r) => ({ ...r, owner: r.owner ?? '' })))
+        answer = await statement(renewManyStatement(sql, leases, owner, ttlMs))
       } catch (err) {
         logger?.warn({ err, leases: batch.length }, 'session lease renewal failed; retrying until the deadline')
         for (const { h, generation } of batch) if (h.generation === generation) h.renewFailed(err)
@@ -138,7 +138,10 @@ export function createLeaseLoop({ sql, config, clock, logger }: LeaseLoopDeps) {
         return
       }
       for (const { h, generation, token } of batch) {
-        if (h.generation === generation && h.phase === 'held') h.renewAnswered(outcomes.get(h.clientId), sentAt, token)
+        if (h.generation !== generation || h.phase !== 'held') continue
+        const failed = answer.failed.get(h.clientId)
+        if (failed) h.renewRefused(failed, token)
+        else h.renewed(answer.expiresAt, sentAt)
       }
     })().finally(() => {
       renewing = null

@@ -164,14 +164,23 @@ export function acquireManyStatement(sql: LeaseSql, clientIds: readonly string[]
   `
 }
 
+/** What one renewal of many leases answers: when the renewed ones now expire, and the ones that were not. */
+export interface RenewMany {
+  /** Every lease renewed by the statement expires at this database time (now() + ttl, one value). */
+  expiresAt: Date
+  /** The leases not renewed (expired or changed hands), each with its current row (owner '' when none). */
+  failed: Map<string, LeaseOutcome>
+}
+
 /**
- * renewStatement for every lease we hold: one row per input client id, ok = renewed; otherwise the
- * current row (its owner is null when the row is gone).
+ * Extend every lease we hold under these tokens, in one statement. Each renewed lease gets the same
+ * expires_at (now() is the statement's), so the answer is one summary row plus a row per lease that
+ * was NOT renewed: with hundreds of sessions, an idle heartbeat parses one row, not hundreds.
  */
-export function renewManyStatement(
+export async function renewManyStatement(
   sql: LeaseSql, leases: readonly { clientId: string; fencingToken: number }[], owner: string, ttlMs: number,
-) {
-  return sql<(Omit<BatchRow, 'owner'> & { owner: string | null })[]>`
+): Promise<RenewMany> {
+  const rows = await sql<(Omit<BatchRow, 'owner' | 'client_id'> & { client_id: string | null; owner: string | null })[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(leases.map((l) => ({ client_id: l.clientId, fencing_token: l.fencingToken })))}::text::jsonb)
                AS i(client_id text, fencing_token bigint)
@@ -185,18 +194,26 @@ export function renewManyStatement(
       UPDATE whatsapp_session_leases l
          SET expires_at = now() + ${ttlMs}::int * interval '1 millisecond', renewed_at = now()
         FROM locked WHERE l.client_id = locked.client_id
-      RETURNING l.client_id, l.owner, l.fencing_token, l.expires_at, l.takeovers
+      RETURNING l.client_id
     )
-    SELECT i.client_id, r.client_id IS NOT NULL AS ok,
-           coalesce(r.owner, l.owner) AS owner,
-           coalesce(r.fencing_token, l.fencing_token)::text AS fencing_token,
-           coalesce(r.expires_at, l.expires_at) AS expires_at,
-           coalesce(r.takeovers, l.takeovers, 0)::text AS takeovers,
-           (extract(epoch FROM coalesce(r.expires_at, l.expires_at) - now()) * 1000)::float8 AS remaining_ms
+    SELECT NULL::text AS client_id, true AS ok, NULL::text AS owner, NULL::text AS fencing_token,
+           now() + ${ttlMs}::int * interval '1 millisecond' AS expires_at, NULL::text AS takeovers,
+           ${ttlMs}::float8 AS remaining_ms
+    UNION ALL
+    SELECT i.client_id, false, l.owner, l.fencing_token::text, l.expires_at, coalesce(l.takeovers, 0)::text,
+           (extract(epoch FROM l.expires_at - now()) * 1000)::float8
       FROM input i
-      LEFT JOIN renewed r ON r.client_id = i.client_id
       LEFT JOIN whatsapp_session_leases l ON l.client_id = i.client_id
+     WHERE NOT EXISTS (SELECT 1 FROM renewed r WHERE r.client_id = i.client_id)
   `
+  const [summary, ...rest] = rows
+  const failed = new Map<string, LeaseOutcome>()
+  for (const row of rest) {
+    failed.set(row.client_id as string, row.owner === null
+      ? { ok: false, owner: '', fencingToken: 0, expiresAt: summary.expires_at, takeovers: 0, remainingMs: -1 }
+      : toOutcome({ ...row, owner: row.owner, fencing_token: row.fencing_token as string }))
+  }
+  return { expiresAt: summary.expires_at, failed }
 }
 
 /**
