@@ -8,7 +8,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
 import type { ResolvedLeaseOptions } from './options.js'
-import type { LeaseOutcome } from './statements.js'
+import type { LeaseOutcome, RenewRefusal } from './statements.js'
 import type { HoldOptions, LeaseState, LostReason } from './types.js'
 
 /** What a holder needs from the loop that batches its statements. */
@@ -204,10 +204,10 @@ export class LeaseHolder {
     this.#update({ expiresAt, renewals: this.#state.renewals + 1, lastError: null })
   }
 
-  /** The loop's renewal did not extend this lease: it expired or changed hands (owner '' or null: the row is gone). */
-  renewRefused(o: Pick<LeaseOutcome, 'owner' | 'fencingToken' | 'expiresAt' | 'takeovers'>, token: number): void {
+  /** The loop's renewal did not extend this lease: it expired, changed hands, or its row is gone (owner null). */
+  renewRefused(o: RenewRefusal, token: number): void {
     const owner = o.owner || null
-    this.#update({ holder: owner, expiresAt: owner ? o.expiresAt : null, takeovers: o.takeovers ?? this.#state.takeovers })
+    this.#update({ holder: owner, expiresAt: owner ? o.expiresAt : null, takeovers: o.takeovers })
     void this.#lose(owner === this.#loop.config.owner && o.fencingToken === token ? 'expired' : 'taken')
   }
 

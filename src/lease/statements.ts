@@ -164,12 +164,20 @@ export function acquireManyStatement(sql: LeaseSql, clientIds: readonly string[]
   `
 }
 
+/** A lease a renewal did not extend, as its row is now (every field null when the row is gone). */
+export interface RenewRefusal {
+  owner: string | null
+  fencingToken: number | null
+  expiresAt: Date | null
+  takeovers: number
+}
+
 /** What one renewal of many leases answers: when the renewed ones now expire, and the ones that were not. */
 export interface RenewMany {
   /** Every lease renewed by the statement expires at this database time (now() + ttl, one value). */
   expiresAt: Date
-  /** The leases not renewed (expired or changed hands), each with its current row (owner '' when none). */
-  failed: Map<string, LeaseOutcome>
+  /** The leases not renewed (expired, changed hands or gone), by client id. */
+  failed: Map<string, RenewRefusal>
 }
 
 /**
@@ -180,7 +188,7 @@ export interface RenewMany {
 export async function renewManyStatement(
   sql: LeaseSql, leases: readonly { clientId: string; fencingToken: number }[], owner: string, ttlMs: number,
 ): Promise<RenewMany> {
-  const rows = await sql<(Omit<BatchRow, 'owner' | 'client_id'> & { client_id: string | null; owner: string | null })[]>`
+  const rows = await sql<{ client_id: string | null; owner: string | null; fencing_token: string | null; expires_at: Date | null; takeovers: string }[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(leases.map((l) => ({ client_id: l.clientId, fencing_token: l.fencingToken })))}::text::jsonb)
                AS i(client_id text, fencing_token bigint)
@@ -196,24 +204,30 @@ export async function renewManyStatement(
         FROM locked WHERE l.client_id = locked.client_id
       RETURNING l.client_id
     )
-    SELECT NULL::text AS client_id, true AS ok, NULL::text AS owner, NULL::text AS fencing_token,
-           now() + ${ttlMs}::int * interval '1 millisecond' AS expires_at, NULL::text AS takeovers,
-           ${ttlMs}::float8 AS remaining_ms
+    SELECT NULL::text AS client_id, NULL::text AS owner, NULL::text AS fencing_token,
+           now() + ${ttlMs}::int * interval '1 millisecond' AS expires_at, '0' AS takeovers
     UNION ALL
-    SELECT i.client_id, false, l.owner, l.fencing_token::text, l.expires_at, coalesce(l.takeovers, 0)::text,
-           (extract(epoch FROM l.expires_at - now()) * 1000)::float8
+    SELECT i.client_id, l.owner, l.fencing_token::text, l.expires_at, coalesce(l.takeovers, 0)::text
       FROM input i
       LEFT JOIN whatsapp_session_leases l ON l.client_id = i.client_id
      WHERE NOT EXISTS (SELECT 1 FROM renewed r WHERE r.client_id = i.client_id)
   `
-  const [summary, ...rest] = rows
-  const failed = new Map<string, LeaseOutcome>()
-  for (const row of rest) {
-    failed.set(row.client_id as string, row.owner === null
-      ? { ok: false, owner: '', fencingToken: 0, expiresAt: summary.expires_at, takeovers: 0, remainingMs: -1 }
-      : toOutcome({ ...row, owner: row.owner, fencing_token: row.fencing_token as string }))
+  // The summary row is the one without a client id (UNION ALL promises no order).
+  let expiresAt: Date | null = null
+  const failed = new Map<string, RenewRefusal>()
+  for (const row of rows) {
+    if (row.client_id === null) {
+      expiresAt = row.expires_at
+      continue
+    }
+    failed.set(row.client_id, {
+      owner: row.owner,
+      fencingToken: row.fencing_token === null ? null : Number(row.fencing_token),
+      expiresAt: row.expires_at,
+      takeovers: Number(row.takeovers),
+    })
   }
-  return { expiresAt: summary.expires_at, failed }
+  return { expiresAt: expiresAt as Date, failed }
 }
 
 /**
