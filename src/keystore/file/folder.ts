@@ -8,7 +8,7 @@ import { applyBatch, FormatError, parseJournal, parseSnapshot, type FileState } 
 import { isNotFound } from './fsio.js'
 import { assertClientId, sessionPaths } from './paths.js'
 import { DEFAULT_COMPACTION, type CompactionPolicy, type Log, type QuarantineEvent, type WriterStats } from './read.js'
-import { scanSessionFolder, snapshotIds } from './scan.js'
+import { snapshotIds } from './scan.js'
 import { createSessionFile, type SessionFile } from './session.js'
 
 export interface SessionFolderOptions {
@@ -75,15 +75,14 @@ export function createSessionFolder(options: SessionFolderOptions) {
     peek,
 
     /**
-     * The encryption key check against one stored session file (the first by name), without opening
+     * The encryption key check against one stored session file (the first by client id), without opening
      * it: throws what reading it would for a wrong or missing key. Nothing stored: nothing to check.
      */
     async checkKey(): Promise<void> {
-      for (const { clientId, snapshot } of (await scanSessionFolder(sessionPath)).sessions) {
-        if (!snapshot) continue
+      for (const clientId of await snapshotIds(sessionPath)) {
         let header: { keyCheck: string | null }
         try {
-          header = parseSnapshot(await readFile(snapshot.path, 'utf8'), clientId).header
+          header = parseSnapshot(await readFile(sessionPaths(sessionPath, clientId).snapshot, 'utf8'), clientId).header
         } catch (err) {
           if (isNotFound(err) || err instanceof FormatError) continue
           throw err
