@@ -4,6 +4,8 @@
 // stored here too, before their receipt (so a reply, a reaction or a media download can find them).
 import { proto, type MessageUserReceiptUpdate, type WAMessage, type WAMessageUpdate } from '@whiskeysockets/baileys'
 import type { Logger } from 'pino'
+import { systemClock, type Clock } from '../lib/clock.js'
+import { createGatherer } from '../lib/gather.js'
 import type { SessionObserver } from '../whatsapp/observers.js'
 import type { Inflight } from './inflight.js'
 import { Status, type MessageStore, type StatusUpdate } from './store/types.js'
@@ -22,36 +24,45 @@ function receiptStatus(r: proto.IUserReceipt): number | null {
   return null
 }
 
-export function createStatusTracker({ store, inflight, log }: { store: MessageStore; inflight: Inflight; log: Logger }) {
-  const pending = new Set<Promise<void>>()
-  /** Updates of one turn of the event loop, per session: written in one statement. */
-  const batches = new Map<string, StatusUpdate[]>()
+/**
+ * How long status updates gather before they are written (one statement per session). A status is not
+ * on any request's path (events report it as it comes), and receipts come in bursts (every message
+ * sent gets one): written together, they cost a statement per burst, not one per receipt.
+ */
+export const STATUS_GATHER_MS = 50
 
-  function flush(clientId: string): void {
-    const updates = batches.get(clientId) ?? []
-    batches.delete(clientId)
-    const work = (async () => {
-      await Promise.all(updates.map((u) => inflight.settled(clientId, u.id)))
-      await store.updateStatus(clientId, updates)
-    })().catch((err: unknown) => log.warn({ err, clientId }, 'could not store a message status'))
-    pending.add(work)
-    void work.finally(() => pending.delete(work))
-  }
+export interface StatusTrackerOptions {
+  store: MessageStore
+  inflight: Inflight
+  log: Logger
+  clock?: Clock
+  gatherMs?: number
+}
+
+export function createStatusTracker({ store, inflight, log, clock = systemClock, gatherMs = STATUS_GATHER_MS }: StatusTrackerOptions) {
+  const gatherer = createGatherer<{ clientId: string; update: StatusUpdate }>({
+    ms: gatherMs,
+    clock,
+    async write(items) {
+      const bySession = new Map<string, StatusUpdate[]>()
+      for (const { clientId, update } of items) {
+        const list = bySession.get(clientId)
+        if (list) list.push(update)
+        else bySession.set(clientId, [update])
+      }
+      await Promise.all([...bySession].map(async ([clientId, updates]) => {
+        try {
+          await Promise.all(updates.map((u) => inflight.settled(clientId, u.id)))
+          await store.updateStatus(clientId, updates)
+        } catch (err) {
+          log.warn({ err, clientId }, 'could not store a message status')
+        }
+      }))
+    },
+  })
 
   function apply(clientId: string, updates: StatusUpdate[]): void {
-    if (updates.length === 0) return
-    const batch = batches.get(clientId)
-    if (batch) {
-      batch.push(...updates)
-      return
-    }
-    batches.set(clientId, [...updates])
-    const scheduled = new Promise<void>((resolve) => setImmediate(() => {
-      flush(clientId)
-      resolve()
-    }))
-    pending.add(scheduled)
-    void scheduled.finally(() => pending.delete(scheduled))
+    for (const update of updates) void gatherer.add({ clientId, update })
   }
 
   const observer: SessionObserver = {
@@ -108,9 +119,7 @@ export function createStatusTracker({ store, inflight, log }: { store: MessageSt
 
   return {
     observer,
-    /** Waits for the status writes under way (shutdown). */
-    async drain(): Promise<void> {
-      while (pending.size > 0) await Promise.allSettled([...pending])
-    },
+    /** Writes what is gathered now and waits for the status writes under way (shutdown). */
+    drain: (): Promise<void> => gatherer.drain(),
   }
 }

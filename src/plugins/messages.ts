@@ -75,7 +75,7 @@ export default fp<MessagesPluginOptions>(
         : files,
     )
     // Kept answers are written behind the answer (src/messages/idempotency/behind.ts); drained on close.
-    const idempotency = withAnswersBehind(sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer }))
+    const idempotency = withAnswersBehind(sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer, clock }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer }))
     const queue = sql ? boundedQueue(createPostgresQueueStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileQueueStore({ dir, sealer })
     const fetcher = createMediaFetcher({
       guard: createAddressGuard(c.allowedNetworks),
@@ -122,7 +122,7 @@ export default fp<MessagesPluginOptions>(
         throw err
       }
     }
-    const tracker = createStatusTracker({ store, inflight, log })
+    const tracker = createStatusTracker({ store, inflight, log, clock })
     // Never removed: sessions stop after this plugin's onClose, and what they still receive is kept.
     app.sessions.observe({
       ...tracker.observer,

@@ -58,3 +58,25 @@ t.test('database down: files take over, then the database again', async (t) => {
   t.equal((await store.get('c1', 'DURING'))?.status, Status.READ, 'what was kept locally is still found')
   t.equal((await store.get('c1', 'BEFORE'))?.id, 'BEFORE')
 })
+
+t.test('after a restart, messages kept locally before are still found and get their receipts', async (t) => {
+  const { sql } = await createMigratedDatabase(t, 'wa_fallback_restart')
+  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
+  const sealer = createSealer()
+  const dir = await tempDir(t)
+  const open = () => createFallbackMessageStore({
+    primary: createPostgresMessageStore({ sql, sealer }), fallback: createFileMessageStore({ dir, sealer }), timeoutMs: 3000, retryAfterMs: 15_000,
+    clock: createManualClock(), log: pino({ level: 'silent' }),
+  })
+  const empty = open()
+  t.equal(await empty.get('c1', 'OUTAGE'), null, 'nothing kept anywhere yet')
+  await empty.updateStatus('c1', [{ id: 'OUTAGE', status: Status.READ, at }])
+
+  // What an earlier run kept in the files during an outage.
+  await createFileMessageStore({ dir, sealer }).save('c1', msg('OUTAGE'), { status: Status.SERVER_ACK, at })
+  const store = open()
+  await store.updateStatus('c1', [{ id: 'OUTAGE', status: Status.DELIVERY_ACK, at }])
+  const found = await store.get('c1', 'OUTAGE')
+  t.equal(found?.message.message?.conversation, 'OUTAGE', 'found in the files')
+  t.equal(found?.status, Status.DELIVERY_ACK, 'the receipt landed on it')
+})

@@ -1,8 +1,11 @@
 // Idempotency keys in Postgres (whatsapp_idempotency_keys): claims hold across instances and restarts.
 // Times are the database's (now()), so instances with skewed clocks agree. Answers are sealed (they
-// name the recipient). New claims and answers made while one statement is in flight go out together
-// (group commit): concurrent sends cost one statement each way, not one per request.
+// name the recipient). New claims made while one statement is in flight go out together (group
+// commit). Answers, which no request waits on (see behind.ts), gather for ANSWER_GATHER_MS and go out
+// in one statement: a burst of sends costs one answer statement, not one per request.
 import type { Sql } from '../../db/index.js'
+import { systemClock, type Clock } from '../../lib/clock.js'
+import { createGatherer } from '../../lib/gather.js'
 import { createGroupCommit, firstOfEach } from '../../lib/group-commit.js'
 import type { Sealer } from '../payload.js'
 import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type Claim, type IdempotencyStore } from './types.js'
@@ -23,7 +26,10 @@ interface Row {
   locked: boolean
 }
 
-export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; sealer: Sealer }): IdempotencyStore {
+/** How long answers gather before they are written together. */
+export const ANSWER_GATHER_MS = 50
+
+export function createPostgresIdempotencyStore({ sql, sealer, clock = systemClock }: { sql: Sql; sealer: Sealer; clock?: Clock }): IdempotencyStore {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
   /** Claims every new key of the batch in one statement; resolves with the claims that won. */
@@ -44,8 +50,8 @@ export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; seal
     const claimed = new Set(rows.map((r) => r.scope))
     return new Set(batch.filter((i) => claimed.has(i.scope)))
   })
-  /** Keeps every answer of the batch in one statement. */
-  const answers = createGroupCommit<{ scope: string; status: number; body: string }>(async (items) => {
+  /** Keeps every answer gathered in one statement. */
+  const answers = createGatherer<{ scope: string; status: number; body: string }>({ ms: ANSWER_GATHER_MS, clock, write: async (items) => {
     const last = new Map(items.map((i) => [i.scope, i]))
     const batch = [...last.values()]
     await sql`
@@ -53,7 +59,7 @@ export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; seal
          SET state = 'done', response_status = u.st, response_body = u.b
         FROM unnest(${batch.map((i) => i.scope)}::text[], ${batch.map((i) => i.status)}::int[], ${batch.map((i) => i.body)}::text[]) AS u(s, st, b)
        WHERE k.scope = u.s`
-  })
+  } })
 
   return {
     async claim(scope, clientId, fingerprint, messageId): Promise<Claim> {
@@ -75,7 +81,7 @@ export function createPostgresIdempotencyStore({ sql, sealer }: { sql: Sql; seal
       return taken.count > 0 ? { kind: 'takeover', messageId: row.message_id } : { kind: 'in_flight' }
     },
     async complete(scope, answer) {
-      await answers.submit({ scope, status: answer.status, body: sealer.seal(JSON.stringify(answer.body)) })
+      await answers.add({ scope, status: answer.status, body: sealer.seal(JSON.stringify(answer.body)) })
     },
     async release(scope) {
       await sql`DELETE FROM whatsapp_idempotency_keys WHERE scope = ${scope} AND state = 'in_flight'`

@@ -18,7 +18,12 @@ const toDates = (t: StatusFile['times']): StatusTimes =>
 const toText = (t: StatusTimes): StatusFile['times'] =>
   Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v ? (v as Date).toISOString() : null])) as StatusFile['times']
 
-export function createFileMessageStore({ dir, sealer }: { dir: string; sealer: Sealer }): MessageStore {
+export interface FileMessageStore extends MessageStore {
+  /** Whether any message is kept here (one listing of the store's folder). */
+  holdsAny(): Promise<boolean>
+}
+
+export function createFileMessageStore({ dir, sealer }: { dir: string; sealer: Sealer }): FileMessageStore {
   const base = join(dir, 'store')
   const chains = new Map<string, Promise<unknown>>()
   const folder = (clientId: string) => join(base, fileKey(clientId))
@@ -48,6 +53,7 @@ export function createFileMessageStore({ dir, sealer }: { dir: string; sealer: S
 
   return {
     mode: 'file',
+    holdsAny: async () => (await readdirIfExists(base)).length > 0,
     async save(clientId, message: WAMessage, { status, reason = null, at }) {
       const id = message.key.id
       if (!id) return
