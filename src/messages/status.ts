@@ -29,7 +29,7 @@ function receiptStatus(r: proto.IUserReceipt): number | null {
  * on any request's path (events report it as it comes), and receipts come in bursts (every message
  * sent gets one): written together, they cost a statement per burst, not one per receipt.
  */
-export const STATUS_GATHER_MS = 50
+export const STATUS_GATHER_MS = 200
 
 export interface StatusTrackerOptions {
   store: MessageStore

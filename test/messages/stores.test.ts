@@ -9,7 +9,7 @@ import { createSealer } from '../../src/messages/payload.js'
 import { createPostgresMessageStore } from '../../src/messages/store/postgres.js'
 import { createFileMessageStore } from '../../src/messages/store/file.js'
 import { Status, type MessageStore } from '../../src/messages/store/types.js'
-import { createPostgresIdempotencyStore } from '../../src/messages/idempotency/postgres.js'
+import { ANSWER_GATHER_MS, createPostgresIdempotencyStore } from '../../src/messages/idempotency/postgres.js'
 import { createFileIdempotencyStore } from '../../src/messages/idempotency/file.js'
 import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type IdempotencyStore } from '../../src/messages/idempotency/types.js'
 import { createPostgresQueueStore } from '../../src/messages/queue/postgres.js'
@@ -18,6 +18,7 @@ import type { QueueStore } from '../../src/messages/queue/types.js'
 import { createSql } from '../../src/db/index.js'
 import { createMigratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempDir } from '../app/helpers.js'
+import { createManualClock } from '../helpers/manual-clock.js'
 
 const KEY = 'b'.repeat(64)
 const sealer = createSealer(KEY)
@@ -167,7 +168,8 @@ t.test('Postgres: concurrent claims and answers of idempotency keys go out in ba
   const counter = queryCounter()
   const sql = createSql(url, { max: 2, debug: counter.debug })
   t.teardown(() => sql.end({ timeout: 1 }))
-  const store = createPostgresIdempotencyStore({ sql, sealer })
+  const clock = createManualClock()
+  const store = createPostgresIdempotencyStore({ sql, sealer, clock })
   const FP = 'f'.repeat(64)
   /** A scope (64 characters, as the server derives them) per short name. */
   const k = (name: string) => name.padStart(64, '0')
@@ -181,13 +183,39 @@ t.test('Postgres: concurrent claims and answers of idempotency keys go out in ba
     store.claim(k('k3'), 'c1', FP, 'M3c'),
   ])
   t.same(claims.map((c) => c.kind), ['in_flight', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'in_flight', 'in_flight'], 'one claim per key wins')
-  const inserts = counter.queries.filter((q) => /^insert into whatsapp_idempotency_keys/i.test(q))
-  t.ok(inserts.length <= 3, `claims batched: ${inserts.length} INSERTs for 11 claims`)
+  const writes = () => counter.queries.filter((q) => /insert into whatsapp_idempotency_keys/i.test(q)).length
+  t.ok(writes() >= 1 && writes() <= 3, `claims batched: ${writes()} statements for 11 claims`)
   counter.reset()
-  await Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(k(`k${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
-  const updates = counter.queries.filter((q) => /^update whatsapp_idempotency_keys/i.test(q))
-  t.ok(updates.length <= 2, `answers batched: ${updates.length} UPDATEs for 8 answers`)
+  const answering = Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(k(`k${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
+  t.equal(writes(), 0, 'answers gather before they are written')
+  clock.advance(ANSWER_GATHER_MS)
+  await answering
+  t.equal(writes(), 1, 'the eight answers in one statement')
   for (let i = 1; i <= 8; i++) t.same(await store.claim(k(`k${i}`), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: `M${i}` } } })
+})
+
+t.test('Postgres: gathered answers ride with the next claim statement', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_idem_ride')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  const clock = createManualClock()
+  const store = createPostgresIdempotencyStore({ sql, sealer, clock })
+  const FP = 'f'.repeat(64)
+  const k = (name: string) => name.padStart(64, '0')
+  for (const name of ['a', 'b']) t.equal((await store.claim(k(name), 'c1', FP, `M${name}`)).kind, 'new')
+  counter.reset()
+  const answered = [store.complete(k('a'), { status: 200, body: { messageId: 'Ma' } }), store.complete(k('b'), { status: 202, body: { messageId: 'Mb' } })]
+  const fresh = await store.claim(k('c'), 'c1', FP, 'Mc')
+  await Promise.all(answered)
+  t.equal(counter.queries.filter((q) => /insert into whatsapp_idempotency_keys/i.test(q)).length, 1, 'one statement for two answers and a claim')
+  t.same(clock.pending(), [], 'the answers no longer wait for their window')
+  t.same(fresh, { kind: 'new', messageId: 'Mc' })
+  // A repeat of a key whose answer goes out in the same statement replays it rather than claiming.
+  const late = store.complete(k('c'), { status: 200, body: { messageId: 'Mc' } })
+  t.same(await store.claim(k('c'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: 'Mc' } } })
+  await late
+  t.same(await store.claim(k('a'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: 'Ma' } } })
 })
 
 t.test('files', async (t) => {

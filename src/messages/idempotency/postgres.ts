@@ -1,8 +1,8 @@
 // Idempotency keys in Postgres (whatsapp_idempotency_keys): claims hold across instances and restarts.
 // Times are the database's (now()), so instances with skewed clocks agree. Answers are sealed (they
 // name the recipient). New claims made while one statement is in flight go out together (group
-// commit). Answers, which no request waits on (see behind.ts), gather for ANSWER_GATHER_MS and go out
-// in one statement: a burst of sends costs one answer statement, not one per request.
+// commit). Answers, which no request waits on (see behind.ts), ride with the next claim statement, or
+// go out on their own after ANSWER_GATHER_MS: under load a keyed send costs one statement, not two.
 import type { Sql } from '../../db/index.js'
 import { systemClock, type Clock } from '../../lib/clock.js'
 import { createGatherer } from '../../lib/gather.js'
@@ -15,6 +15,12 @@ interface NewClaim {
   clientId: string
   fingerprint: string
   messageId: string
+}
+
+interface Answered {
+  scope: string
+  status: number
+  body: string
 }
 
 interface Row {
@@ -32,11 +38,19 @@ export const ANSWER_GATHER_MS = 50
 export function createPostgresIdempotencyStore({ sql, sealer, clock = systemClock }: { sql: Sql; sealer: Sealer; clock?: Clock }): IdempotencyStore {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
-  /** Claims every new key of the batch in one statement; resolves with the claims that won. */
-  const claims = createGroupCommit<NewClaim, Set<NewClaim>>(async (items) => {
-    // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat finds the claim.
-    const batch = firstOfEach(items, (i) => i.scope)
+  /**
+   * One statement: keeps the answers (the last of each key) and inserts the new claims (a key claimed
+   * before is taken only if it expired). Returns the scopes claimed.
+   */
+  async function write(batch: NewClaim[], answered: Answered[]): Promise<Set<string>> {
+    const a = [...new Map(answered.map((i) => [i.scope, i])).values()]
     const rows = await sql<{ scope: string }[]>`
+      WITH done AS (
+        UPDATE whatsapp_idempotency_keys k
+           SET state = 'done', response_status = a.st, response_body = a.b
+          FROM unnest(${a.map((i) => i.scope)}::text[], ${a.map((i) => i.status)}::int[], ${a.map((i) => i.body)}::text[]) AS a(s, st, b)
+         WHERE k.scope = a.s
+      )
       INSERT INTO whatsapp_idempotency_keys AS k (scope, client_id, fingerprint, message_id, state, locked_until, created_at, expires_at)
       SELECT s, c, f, m, 'in_flight', now() + ${lock}::interval, now(), now() + ${ttl}::interval
         FROM unnest(${batch.map((i) => i.scope)}::text[], ${batch.map((i) => i.clientId)}::text[],
@@ -47,19 +61,27 @@ export function createPostgresIdempotencyStore({ sql, sealer, clock = systemCloc
         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
       WHERE k.expires_at < now()
       RETURNING k.scope`
-    const claimed = new Set(rows.map((r) => r.scope))
+    return new Set(rows.map((r) => r.scope))
+  }
+  /** Answers wait ANSWER_GATHER_MS for a claim statement to carry them, then go out on their own. */
+  const answers = createGatherer<Answered>({ ms: ANSWER_GATHER_MS, clock, write: async (items) => void (await write([], items)) })
+  /** Claims every new key of the batch, and keeps the answers gathered so far, in one statement. */
+  const claims = createGroupCommit<NewClaim, Set<NewClaim>>(async (items) => {
+    const answered = answers.take()
+    const done = new Set(answered.items.map((a) => a.scope))
+    // One row per scope in a statement (ON CONFLICT cannot touch a row twice): a repeat finds the claim,
+    // as does a claim of a key answered in this statement.
+    const batch = firstOfEach(items, (i) => i.scope).filter((i) => !done.has(i.scope))
+    let claimed: Set<string>
+    try {
+      claimed = await write(batch, answered.items)
+    } catch (err) {
+      answered.settle({ err })
+      throw err
+    }
+    answered.settle(null)
     return new Set(batch.filter((i) => claimed.has(i.scope)))
   })
-  /** Keeps every answer gathered in one statement. */
-  const answers = createGatherer<{ scope: string; status: number; body: string }>({ ms: ANSWER_GATHER_MS, clock, write: async (items) => {
-    const last = new Map(items.map((i) => [i.scope, i]))
-    const batch = [...last.values()]
-    await sql`
-      UPDATE whatsapp_idempotency_keys k
-         SET state = 'done', response_status = u.st, response_body = u.b
-        FROM unnest(${batch.map((i) => i.scope)}::text[], ${batch.map((i) => i.status)}::int[], ${batch.map((i) => i.body)}::text[]) AS u(s, st, b)
-       WHERE k.scope = u.s`
-  } })
 
   return {
     async claim(scope, clientId, fingerprint, messageId): Promise<Claim> {

@@ -1,7 +1,7 @@
 // Idempotency keys: the same key (per API key and session) within 24 h gives the first answer and
 // sends nothing; while the first request runs, 409; with a different body, 422. The contract both
 // stores (postgres.ts, file.ts) implement; the scope is a hash, the key itself is never stored.
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000
 /**
@@ -41,17 +41,44 @@ export function idempotencyScope(apiKeyId: string | null, clientId: string, key:
   return sha256(JSON.stringify([apiKeyId ?? '', clientId, key]))
 }
 
-/** A fingerprint of the request: the validated body with keys sorted, plus the uploaded file's hash. */
+/**
+ * A fingerprint of the request: the validated body with keys sorted, plus the uploaded file's hash.
+ * It is the SHA-256 of JSON.stringify([body with keys sorted, upload hash or null]), fed to the hash
+ * piece by piece: a base64 media body is one string of hundreds of KB, and a copy of it costs more
+ * than hashing it.
+ */
 export function requestFingerprint(body: unknown, uploadSha256?: string): string {
-  return sha256(JSON.stringify([canonical(body), uploadSha256 ?? null]))
+  const hash = createHash('sha256')
+  feedJson(hash, [body, uploadSha256 ?? null])
+  return hash.digest('hex')
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical)
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
+/** Characters JSON.stringify escapes in a string (and surrogates, left to it). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** Feeds the hash exactly what JSON.stringify would produce, with object keys sorted. */
+function feedJson(hash: Hash, value: unknown): void {
+  if (typeof value === 'string') {
+    if (!ESCAPED.test(value)) hash.update('"').update(value).update('"')
+    else hash.update(JSON.stringify(value))
+  } else if (Array.isArray(value)) {
+    hash.update('[')
+    value.forEach((item, i) => {
+      if (i > 0) hash.update(',')
+      feedJson(hash, item === undefined ? null : item)
+    })
+    hash.update(']')
+  } else if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))
+    hash.update('{')
+    entries.forEach(([key, v], i) => {
+      hash.update(`${i > 0 ? ',' : ''}${JSON.stringify(key)}:`)
+      feedJson(hash, v)
+    })
+    hash.update('}')
+  } else {
+    hash.update(JSON.stringify(value) ?? 'null')
   }
-  return value
 }
 
 /** Visible ASCII, 1-255 characters. */
