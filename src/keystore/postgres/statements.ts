@@ -91,8 +91,9 @@ function writeText(w: Write) {
  * version moves only if the new one is newer and the lease (when given) still carries the token;
  * otherwise nothing is written. The version has a narrow row of its own, so the per-write update stays
  * cheap; the session row changes only for status, jid and the hourly updated_at. With keys to upsert,
- * the upsert is the statement itself (a row back per key when it applied: cheaper than a final SELECT).
- * Resolves to whether it applied.
+ * the upsert is the statement itself, and its row count (from the command tag: no row comes back,
+ * which costs less than RETURNING or a final SELECT) says whether it applied. Resolves to whether it
+ * applied.
  */
 export async function updateStatement(sql: Sql, w: Write): Promise<boolean> {
   const { params, param, id, lease, upsert, del } = writeText(w)
@@ -105,14 +106,14 @@ export async function updateStatement(sql: Sql, w: Write): Promise<boolean> {
     st AS (UPDATE whatsapp_sessions w SET updated_at = now()${sets} FROM s WHERE w.client_id = s.client_id)`
   const creds = w.creds === undefined ? '' : `,
     cr AS (UPDATE whatsapp_session_creds c SET creds = ${param(w.creds)}::text FROM s WHERE c.client_id = s.client_id)`
-  const rows = await sql.unsafe<Array<{ applied?: number }>>(`
+  const result = await sql.unsafe<Array<{ applied?: number }>>(`
     WITH s AS (
       UPDATE whatsapp_session_versions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint
        WHERE client_id = ${id} AND (version_epoch, version_seq) < (${epoch}::bigint, ${seq}::bigint) ${lease}
       RETURNING client_id
     )${row}${creds}${del}
-    ${upsert === '' ? 'SELECT count(*)::int AS applied FROM s' : `${upsert} RETURNING 1`}`, params as never[], { prepare: true })
-  return upsert === '' ? (rows[0]?.applied ?? 0) > 0 : rows.length > 0
+    ${upsert === '' ? 'SELECT count(*)::int AS applied FROM s' : upsert}`, params as never[], { prepare: true })
+  return upsert === '' ? (result[0]?.applied ?? 0) > 0 : result.count > 0
 }
 
 /**
