@@ -1,5 +1,5 @@
 // Gathering: items added within a short window are written together by one call. The window opens
-// with the first item and closes after `ms`, or at once on flush(). For writes no request waits on
+// with the first item and closes after `ms`, or at once on drain(). For writes no request waits on
 // (message statuses, kept idempotent answers): one statement per burst instead of one per item.
 // Each add() settles with the write that carried its item. take() hands what is gathered to another
 // write going out anyway (the items ride along, and the window closes).

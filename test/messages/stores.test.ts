@@ -163,16 +163,21 @@ t.test('Postgres: saves made while one is in flight go out as one statement; a r
   t.equal((await store.get('c1', 'B0'))?.message.message?.conversation, 'first', 'a message stored before stays as it was')
 })
 
-t.test('Postgres: concurrent claims and answers of idempotency keys go out in batches; one claim per key wins', async (t) => {
-  const { url } = await createMigratedDatabase(t, 'wa_idem_batch')
+/** A Postgres idempotency store on a fresh database, its statements counted, its timers on a manual clock. */
+async function countedIdempotencyStore(t: Test, name: string) {
+  const { url } = await createMigratedDatabase(t, name)
   const counter = queryCounter()
   const sql = createSql(url, { max: 2, debug: counter.debug })
   t.teardown(() => sql.end({ timeout: 1 }))
   const clock = createManualClock()
-  const store = createPostgresIdempotencyStore({ sql, sealer, clock })
-  const FP = 'f'.repeat(64)
-  /** A scope (64 characters, as the server derives them) per short name. */
-  const k = (name: string) => name.padStart(64, '0')
+  return { counter, clock, store: createPostgresIdempotencyStore({ sql, sealer, clock }) }
+}
+const FP = 'f'.repeat(64)
+/** A scope (64 characters, as the server derives them) per short name. */
+const k = (name: string) => name.padStart(64, '0')
+
+t.test('Postgres: concurrent claims and answers of idempotency keys go out in batches; one claim per key wins', async (t) => {
+  const { counter, clock, store } = await countedIdempotencyStore(t, 'wa_idem_batch')
   await store.claim(k('k0'), 'c1', FP, 'M0')
   counter.reset()
   // k0 is claimed again while eight new keys arrive, k3 three times (a client retrying at once).
@@ -195,14 +200,7 @@ t.test('Postgres: concurrent claims and answers of idempotency keys go out in ba
 })
 
 t.test('Postgres: gathered answers ride with the next claim statement', async (t) => {
-  const { url } = await createMigratedDatabase(t, 'wa_idem_ride')
-  const counter = queryCounter()
-  const sql = createSql(url, { max: 2, debug: counter.debug })
-  t.teardown(() => sql.end({ timeout: 1 }))
-  const clock = createManualClock()
-  const store = createPostgresIdempotencyStore({ sql, sealer, clock })
-  const FP = 'f'.repeat(64)
-  const k = (name: string) => name.padStart(64, '0')
+  const { counter, clock, store } = await countedIdempotencyStore(t, 'wa_idem_ride')
   for (const name of ['a', 'b']) t.equal((await store.claim(k(name), 'c1', FP, `M${name}`)).kind, 'new')
   counter.reset()
   const answered = [store.complete(k('a'), { status: 200, body: { messageId: 'Ma' } }), store.complete(k('b'), { status: 202, body: { messageId: 'Mb' } })]
