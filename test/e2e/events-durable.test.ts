@@ -13,7 +13,7 @@ t.test('the outbox refuses the event: the message is nacked, not receipted', asy
   const fake = await startFake(t)
   fake.addContact(BOB)
   const db = await migratedDatabase(t)
-  const { app } = await startApp(t, { fake, sessionPath: await tempDir(t), databaseUrl: db.url, env: { RATE_LIMIT_MAX: '100000' } })
+  const { app } = await startApp(t, { fake, sessionPath: await tempDir(t), databaseUrl: db.url })
   await pairByQr(app, fake)
   const stored = await fake.contactSend(BOB.pn, 'stored')
   await fake.waitFor(() => fake.receipts().find((r) => r.id === stored.id), 15_000)

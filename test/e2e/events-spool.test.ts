@@ -17,7 +17,7 @@ t.test('database cut: a contact sends 10 messages, all receipted; after the rest
   const proxy = await databaseProxy(t)
   const sessionPath = await tempDir(t)
   // SESSION_LEASE=off: the single-instance promise (the lease closes the socket in a long outage).
-  const { app } = await startApp(t, { fake, sessionPath, databaseUrl: proxy.url(db.url), database: { connectTimeout: 2, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 3000 } }, env: { SESSION_LEASE: 'off', RATE_LIMIT_MAX: '100000' } })
+  const { app } = await startApp(t, { fake, sessionPath, databaseUrl: proxy.url(db.url), database: { connectTimeout: 2, probe: { baseMs: 200, maxMs: 1000, timeoutMs: 3000 } }, env: { SESSION_LEASE: 'off' } })
   await pairByQr(app, fake)
   const events = async () => {
     const res = await getJson<{ events: StoredEvent[] }>(app, '/api/whatsapp/events?limit=1000')

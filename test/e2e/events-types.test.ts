@@ -25,7 +25,7 @@ t.test('every kind of message becomes one typed message.received event', async (
   const fake = await startFake(t)
   routeMedia(fake)
   fake.addContact(BOB)
-  const { app } = await startApp(t, { fake, sessionPath: await tempDir(t), env: { RATE_LIMIT_MAX: '100000' } })
+  const { app } = await startApp(t, { fake, sessionPath: await tempDir(t) })
   const { qr } = await pairByQr(app, fake)
 
   const received = async (id: string) => {

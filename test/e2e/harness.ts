@@ -99,6 +99,8 @@ export async function startApp(t: Teardown, o: StartAppOptions): Promise<Running
     WA_WS_URL: o.fake.url,
     RECONNECT_BASE_MS: '300',
     RECONNECT_MAX_MS: '2000',
+    // The tests poll GET /status every 25 ms: the default 120 a minute would answer 429 within seconds.
+    RATE_LIMIT_MAX: '100000',
     ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : { SESSION_STORAGE: 'file' }),
     ...o.env,
   })

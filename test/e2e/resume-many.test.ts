@@ -37,7 +37,7 @@ t.test(`restart with ${N} stored sessions: listens first, resumes in the backgro
   const db = await migratedDatabase(t)
   const sessionPath = await tempDir(t)
 
-  const first = await startApp(t, { fake, sessionPath, databaseUrl: db.url, env: { RATE_LIMIT_MAX: '100000' } })
+  const first = await startApp(t, { fake, sessionPath, databaseUrl: db.url })
   await linkAll(first.app, fake)
   await first.close()
   const handshakes = fake.handshakes()

@@ -27,7 +27,7 @@ t.test('inbound messages reach the webhook once each, in order, through a consum
   const { app } = await startApp(t, {
     fake,
     sessionPath: await tempDir(t),
-    env: { WEBHOOK_URL: consumer.url, WEBHOOK_SECRET: SECRET, RATE_LIMIT_MAX: '100000' },
+    env: { WEBHOOK_URL: consumer.url, WEBHOOK_SECRET: SECRET },
   })
   await pairByQr(app, fake)
   const wh = new Webhook(SECRET)
