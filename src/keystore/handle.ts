@@ -64,18 +64,19 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
     },
     async set(data) {
       assertOpen()
-      // Memory first (reads see the change at once), then the write: one pass, stored ids only.
+      // Memory first (reads see the change at once), then the write: one pass, stored ids only. Memory
+      // holds everything stored, so a delete of a key it lacks changes nothing and is not written; a set
+      // that changes nothing still waits for the writes before it (see createWriteQueue).
       const keys: Record<string, string[]> = {}
       for (const type in data) {
         const values = (data as Record<string, Record<string, unknown> | undefined>)[type]
         if (!values) continue
-        const touched: string[] = (keys[type] = [])
+        let touched: string[] | null = null
         const encode = KEPT_ENCODED.has(type)
         for (const id in values) {
           const storedId = codec.keyId(type, id)
           const value = values[id]
-          setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)
-          touched.push(storedId)
+          if (setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)) (touched ??= keys[type] = []).push(storedId)
         }
       }
       await write('set', { keys })

@@ -2,15 +2,17 @@
 // Encoded values on first read), counting keys, and merging queued writes into one (group commit).
 import { Encoded, type Dirty, type KeyMap } from './state.js'
 
-/** Sets (or, for null, deletes) one key in memory. */
-export function setKey(keys: KeyMap, type: string, id: string, value: unknown): void {
+/** Sets (or, for null, deletes) one key in memory. False when nothing changed: a delete of an absent key. */
+export function setKey(keys: KeyMap, type: string, id: string, value: unknown): boolean {
   let live = keys.get(type)
   if (value === null || value === undefined) {
-    if (live?.delete(id) && live.size === 0) keys.delete(type)
-    return
+    if (!live?.delete(id)) return false
+    if (live.size === 0) keys.delete(type)
+    return true
   }
   if (!live) keys.set(type, (live = new Map()))
   live.set(id, value)
+  return true
 }
 
 /** Types read about once each (a pre-key is read when a contact starts a session, then deleted): decoded per read, never cached. */
@@ -47,6 +49,9 @@ export function countKeys(keys: KeyMap): Record<string, number> {
   for (const [type, ids] of keys) if (ids.size > 0) out[type] = ids.size
   return out
 }
+
+/** Whether a write names nothing to persist. */
+export const isEmptyDirty = (d: Dirty): boolean => !d.creds && !d.status && !d.jid && (d.keys === undefined || Object.keys(d.keys).length === 0)
 
 /** Everything any of these writes touched (values are read from the state at commit). */
 export function mergeDirty(all: readonly (Dirty | null)[]): Dirty {

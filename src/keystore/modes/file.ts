@@ -47,6 +47,7 @@ export function createFileMode({ folder, codec, logger: log }: FileModeOptions):
         marker = false
         return { landed: 'file', databaseFailed: false }
       },
+      unchanged: () => ({ landed: 'file', databaseFailed: false }),
     })
     return {
       write: (dirty) => queue.submit(dirty),

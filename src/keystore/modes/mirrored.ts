@@ -204,6 +204,7 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
         followDatabase(toMirror())
         return { landed: 'postgres', databaseFailed: false }
       },
+      unchanged: () => ({ landed: link.degraded ? 'file' : 'postgres', databaseFailed: false }),
     })
 
     // --- probe -------------------------------------------------------------------------------------

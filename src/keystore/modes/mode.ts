@@ -4,7 +4,7 @@
 import { createGroupCommit } from '../../lib/group-commit.js'
 import type { Codec } from '../codec.js'
 import { encodeDirty, type EncodedBatch } from '../encoded.js'
-import { mergeDirty } from '../memory.js'
+import { isEmptyDirty, mergeDirty } from '../memory.js'
 import type { Dirty, SessionState } from '../state.js'
 import type { StorageMode, StoredSession } from '../types.js'
 
@@ -64,16 +64,21 @@ export interface Mode {
 /**
  * The write queue both modes' sinks are built on: writes are group-committed, each commit advances the
  * version by the number of writes it carries and encodes the touched keys once, from the state as it
- * is then. A commit that fails carries its keys into the next one (their values are in memory).
+ * is then. A commit that fails carries its keys into the next one (their values are in memory). A group
+ * that changes nothing (deletes of absent keys) commits nothing: it settles once the writes before it
+ * have, with `unchanged()`.
  */
 export function createWriteQueue(o: {
   state: SessionState
   codec: Codec
   commit: (batch: EncodedBatch) => Promise<WriteResult>
+  /** What a write that changes nothing reports. */
+  unchanged: () => WriteResult
 }) {
   const { state, codec } = o
   let carry: Dirty | null = null
   return createGroupCommit<Dirty, WriteResult>(async (items) => {
+    if (carry === null && state.stored && items.every(isEmptyDirty)) return o.unchanged()
     const dirty = mergeDirty([carry, ...items])
     if (!state.stored) dirty.creds = true // a new session's first write brings its creds
     state.version = { epoch: state.version.epoch, seq: state.version.seq + items.length }
