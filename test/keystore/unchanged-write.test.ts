@@ -49,8 +49,8 @@ t.test('a set that changes nothing settles after the writes submitted before it'
   const h = await store.open('two')
   await h.saveCreds()
   const order: string[] = []
-  const first = h.state.keys.set(set({ session: { a: randomBytes(40) } })).then(() => order.push('write'))
-  const second = h.state.keys.set(set({ session: { nope: null } })).then(() => order.push('unchanged'))
+  const first = Promise.resolve(h.state.keys.set(set({ session: { a: randomBytes(40) } }))).then(() => order.push('write'))
+  const second = Promise.resolve(h.state.keys.set(set({ session: { nope: null } }))).then(() => order.push('unchanged'))
   await Promise.all([first, second])
   t.same(order, ['write', 'unchanged'])
 })
