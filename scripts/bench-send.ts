@@ -2,8 +2,9 @@
 // POST /send through the real app (Postgres mode, a fresh database) to the in-process fake WhatsApp:
 // messages/s and p50/p99 latency for a text and a 100 KB image (base64), each with the message store
 // off (reference), on, and on with an Idempotency-Key, measured in alternating rounds in the same run
-// (medians of per-round ratios; the machine is shared). Then a client that retries every request 3 times with the same
-// key, also after a restart: the fake must receive each message once.
+// (medians of per-round ratios; the machine is shared), and the process's CPU time per message. Then a
+// client that retries every request 3 times with the same key, also after a restart: the fake must
+// receive each message once.
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -94,6 +95,7 @@ const bodies = {
 type Mode = 'store off' | 'store on' | 'store + key'
 async function measure(kind: keyof typeof bodies, mode: Mode) {
   storeOn = mode !== 'store off'
+  const cpu0 = process.cpuUsage()
   const result = await autocannon({
     url: url(),
     method: 'POST',
@@ -102,7 +104,9 @@ async function measure(kind: keyof typeof bodies, mode: Mode) {
     headers: { 'content-type': 'application/json' },
     requests: [{
       body: bodies[kind],
-      setupRequest: (req) => (mode === 'store + key' ? { ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } } : req),
+      // Every mode's client does the same work per request (a fresh id in a header, the request rebuilt):
+      // the client shares this process, and only the server's handling of Idempotency-Key may differ.
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, [mode === 'store + key' ? 'idempotency-key' : 'x-request-id']: randomUUID() } }),
     }],
   })
   if (result.non2xx > 0 || result.errors > 0) {
@@ -110,14 +114,16 @@ async function measure(kind: keyof typeof bodies, mode: Mode) {
     console.log(`    ${kind} ${mode}: ${result.non2xx} non-2xx ${JSON.stringify(result.statusCodeStats)}, ${result.errors} errors`)
   }
   const ok = result.requests.total - result.non2xx
-  return { rps: ok / (result.duration || duration), p50: result.latency.p50, p99: result.latency.p99 }
+  const cpu = process.cpuUsage(cpu0)
+  // Server, client and fake share this process: its CPU time per message, in ms.
+  return { rps: ok / (result.duration || duration), p50: result.latency.p50, p99: result.latency.p99, cpu: (cpu.user + cpu.system) / 1000 / Math.max(1, ok) }
 }
 
 try {
   console.log(`bench:send  ${new Date().toISOString()}  node ${process.version}, Postgres mode (sealed), ${connections} connections, ${rounds} alternating rounds of ${duration} s`)
   for (const kind of ['text', 'image'] as const) {
     await measure(kind, 'store on') // warm-up (JIT, sessions, pools), not counted
-    const runs: Record<Mode, Array<{ rps: number; p50: number; p99: number }>> = { 'store off': [], 'store on': [], 'store + key': [] }
+    const runs: Record<Mode, Array<{ rps: number; p50: number; p99: number; cpu: number }>> = { 'store off': [], 'store on': [], 'store + key': [] }
     const modes = ['store off', 'store on', 'store + key'] as const
     for (let i = 0; i < rounds; i++) {
       // The order rotates each round, so no mode always runs first (or last) on a warming machine.
@@ -131,7 +137,7 @@ try {
       const rps = median(runs[mode].map((r) => r.rps))
       // The ratio of each round (its three runs are seconds apart), then the median over the rounds.
       const ratio = median(runs[mode].map((r, i) => r.rps / runs['store off'][i].rps))
-      console.log(`${kind.padEnd(6)} ${mode.padEnd(12)} ${rps.toFixed(0).padStart(6)} msg/s  p50 ${median(runs[mode].map((r) => r.p50)).toFixed(0).padStart(4)} ms  p99 ${median(runs[mode].map((r) => r.p99)).toFixed(0).padStart(4)} ms  ratio ${ratio.toFixed(2)}${mode === 'store off' ? ' (reference)' : ` (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`}`)
+      console.log(`${kind.padEnd(6)} ${mode.padEnd(12)} ${rps.toFixed(0).padStart(6)} msg/s  p50 ${median(runs[mode].map((r) => r.p50)).toFixed(0).padStart(4)} ms  p99 ${median(runs[mode].map((r) => r.p99)).toFixed(0).padStart(4)} ms  cpu ${median(runs[mode].map((r) => r.cpu)).toFixed(2)} ms/msg  ratio ${ratio.toFixed(2)}${mode === 'store off' ? ' (reference)' : ` (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`}`)
     }
   }
 
