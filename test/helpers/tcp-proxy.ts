@@ -2,6 +2,7 @@
 // and cut()/restore() to simulate losing it. cut('refuse') destroys every connection and refuses new
 // ones (the server is down); cut('blackhole') keeps connections open but drops every byte and accepts
 // new connections that go nowhere (a dropped route: callers hang until their own timeouts).
+// resetWhen resets a connection (RST) when the client sends a chunk it picks.
 import net from 'node:net'
 
 export interface TcpProxy {
@@ -18,16 +19,23 @@ export interface TcpProxyOptions {
   target: { host: string; port: number }
   /** Added to every chunk in each direction (ms), order preserved. */
   delayMs?: number
+  /** A chunk from the client for which the connection is reset instead of forwarded. */
+  resetWhen?: (chunk: Buffer) => boolean
 }
 
-export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): Promise<TcpProxy> {
+export async function createTcpProxy({ target, delayMs = 0, resetWhen }: TcpProxyOptions): Promise<TcpProxy> {
   let isCut = false
   let blackhole = false
   const sockets = new Set<net.Socket>()
 
-  function pipe(from: net.Socket, to: net.Socket): void {
-    from.on('data', (chunk) => {
+  function pipe(from: net.Socket, to: net.Socket, reset?: (chunk: Buffer) => boolean): void {
+    from.on('data', (chunk: Buffer) => {
       if (blackhole) return
+      if (reset?.(chunk)) {
+        from.resetAndDestroy()
+        to.destroy()
+        return
+      }
       if (delayMs <= 0) {
         to.write(chunk)
         return
@@ -65,7 +73,7 @@ export async function createTcpProxy({ target, delayMs = 0 }: TcpProxyOptions): 
     upstream.on('error', end)
     client.on('close', () => setTimeout(end, delayMs))
     upstream.on('close', () => setTimeout(end, delayMs))
-    pipe(client, upstream)
+    pipe(client, upstream, resetWhen)
     pipe(upstream, client)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
