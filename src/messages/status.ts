@@ -6,6 +6,7 @@ import { proto, type MessageUserReceiptUpdate, type WAMessage, type WAMessageUpd
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createGatherer } from '../lib/gather.js'
+import { groupBy } from '../lib/group-by.js'
 import type { SessionObserver } from '../whatsapp/observers.js'
 import type { Inflight } from './inflight.js'
 import { Status, type MessageStore, type StatusUpdate } from './store/types.js'
@@ -44,13 +45,8 @@ export function createStatusTracker({ store, inflight, log, clock = systemClock,
     ms: gatherMs,
     clock,
     async write(items) {
-      const bySession = new Map<string, StatusUpdate[]>()
-      for (const { clientId, update } of items) {
-        const list = bySession.get(clientId)
-        if (list) list.push(update)
-        else bySession.set(clientId, [update])
-      }
-      await Promise.all([...bySession].map(async ([clientId, updates]) => {
+      await Promise.all([...groupBy(items, (i) => i.clientId)].map(async ([clientId, group]) => {
+        const updates = group.map((i) => i.update)
         try {
           await Promise.all(updates.map((u) => inflight.settled(clientId, u.id)))
           await store.updateStatus(clientId, updates)

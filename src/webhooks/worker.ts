@@ -2,6 +2,7 @@
 // lease; all of them in file mode). Woken by the outbox's in-process subscription, and by a poll that
 // finds what another path stored, picks up webhooks set on another instance, starts streams for
 // sessions this instance took over (they continue from the shared cursor) and stops the others.
+import { groupBy } from '../lib/group-by.js'
 import type { EventOutbox, StoredEvent } from '../events/types.js'
 import { createCursorWriter } from './cursor-writer.js'
 import type { DeliverDeps } from './deliver.js'
@@ -61,9 +62,7 @@ export function createWebhookWorker(options: WorkerOptions) {
   }
 
   function onAppended(events: StoredEvent[]): void {
-    const bySession = new Map<string, StoredEvent[]>()
-    for (const e of events) bySession.set(e.clientId, [...(bySession.get(e.clientId) ?? []), e])
-    for (const [clientId, list] of bySession) {
+    for (const [clientId, list] of groupBy(events, (e) => e.clientId)) {
       if (!options.isLocal(clientId)) continue
       list.sort((a, b) => a.seq - b.seq)
       for (const kind of ['global', 'session'] as const) ensure(kind, clientId)?.push(list)
