@@ -28,6 +28,7 @@ import { createStatusTracker } from '../messages/status.js'
 import { createFallbackMessageStore } from '../messages/store/fallback.js'
 import { createFileMessageStore } from '../messages/store/file.js'
 import { createPostgresMessageStore } from '../messages/store/postgres.js'
+import { createSendWrites } from '../messages/postgres-writes.js'
 import type { MessageStore } from '../messages/store/types.js'
 import { MessageError } from '../messages/errors.js'
 import { SessionError } from '../whatsapp/errors.js'
@@ -69,13 +70,15 @@ export default fp<MessagesPluginOptions>(
     const sql = app.db.sql
     const dir = join(config.sessionPath, '.messages')
     const files = createFileMessageStore({ dir, sealer })
+    // One statement carries the message rows and the idempotency claims waiting at the same time.
+    const writes = sql ? createSendWrites({ sql, clock }) : undefined
     const store = wrapStore(
       sql
-        ? createFallbackMessageStore({ primary: createPostgresMessageStore({ sql, sealer }), fallback: files, timeoutMs: DB_TIMEOUT_MS, retryAfterMs: DB_RETRY_MS, clock, log })
+        ? createFallbackMessageStore({ primary: createPostgresMessageStore({ sql, sealer, writes }), fallback: files, timeoutMs: DB_TIMEOUT_MS, retryAfterMs: DB_RETRY_MS, clock, log })
         : files,
     )
     // Kept answers are written behind the answer (src/messages/idempotency/behind.ts); drained on close.
-    const idempotency = withAnswersBehind(sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer, clock }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer }))
+    const idempotency = withAnswersBehind(sql ? boundedIdempotency(createPostgresIdempotencyStore({ sql, sealer, clock, writes }), DB_TIMEOUT_MS, clock) : createFileIdempotencyStore({ dir, sealer }))
     const queue = sql ? boundedQueue(createPostgresQueueStore({ sql, sealer }), DB_TIMEOUT_MS, clock) : createFileQueueStore({ dir, sealer })
     const fetcher = createMediaFetcher({
       guard: createAddressGuard(c.allowedNetworks),

@@ -16,6 +16,7 @@ import { createPostgresQueueStore } from '../../src/messages/queue/postgres.js'
 import { createFileQueueStore } from '../../src/messages/queue/file.js'
 import type { QueueStore } from '../../src/messages/queue/types.js'
 import { createSql } from '../../src/db/index.js'
+import { createSendWrites } from '../../src/messages/postgres-writes.js'
 import { createMigratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempDir } from '../app/helpers.js'
 import { createManualClock } from '../helpers/manual-clock.js'
@@ -149,7 +150,7 @@ t.test('Postgres: saves made while one is in flight go out as one statement; a r
     ...Array.from({ length: 8 }, (_, i) => store.save(i % 2 ? 'c1' : 'c2', msg(`B${i + 1}`, `text ${i + 1}`, i % 3 === 0), { status: Status.SERVER_ACK, at: at(2) })),
     store.save('c2', msg('B5', 'text 5'), { status: Status.DELIVERY_ACK, at: at(3) }),
   ])
-  const inserts = counter.queries.filter((q) => /^insert into whatsapp_messages/i.test(q))
+  const inserts = counter.queries.filter((q) => /insert into whatsapp_messages/i.test(q))
   t.equal(inserts.length, 2, `the first save, then the nine queued meanwhile together (${inserts.length} INSERTs)`)
   for (let i = 1; i <= 8; i++) {
     const got = await store.get((i - 1) % 2 ? 'c1' : 'c2', `B${i}`)
@@ -188,7 +189,7 @@ t.test('Postgres: concurrent claims and answers of idempotency keys go out in ba
     store.claim(k('k3'), 'c1', FP, 'M3c'),
   ])
   t.same(claims.map((c) => c.kind), ['in_flight', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'new', 'in_flight', 'in_flight'], 'one claim per key wins')
-  const writes = () => counter.queries.filter((q) => /insert into whatsapp_idempotency_keys/i.test(q)).length
+  const writes = () => counter.queries.filter((q) => /insert into whatsapp_idempotency_keys|update whatsapp_idempotency_keys k set state = 'done'/i.test(q)).length
   t.ok(writes() >= 1 && writes() <= 3, `claims batched: ${writes()} statements for 11 claims`)
   counter.reset()
   const answering = Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(k(`k${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
@@ -236,4 +237,48 @@ t.test('files', async (t) => {
     async () => { now += IDEMPOTENCY_LOCK_MS + 1 },
     async () => { now += IDEMPOTENCY_TTL_MS + 1 }))
   t.test('queue', (t) => queueBehaviour(t, createFileQueueStore({ dir, sealer })))
+})
+
+t.test('Postgres: a claim and a message row waiting at the same time share one statement', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_send_writes')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
+  const writes = createSendWrites({ sql })
+  const store = createPostgresMessageStore({ sql, sealer, writes })
+  const keys = createPostgresIdempotencyStore({ sql, sealer, writes })
+  counter.reset()
+  // The first save is in flight while a claim and a second save arrive: those two go out together.
+  const [, claimed] = await Promise.all([
+    store.save('c1', msg('S1', 'one'), { status: Status.SERVER_ACK, at: at(1) }),
+    keys.claim(k('s'), 'c1', FP, 'S2'),
+    store.save('c1', msg('S3', 'three'), { status: Status.SERVER_ACK, at: at(1) }),
+  ])
+  t.same(claimed, { kind: 'new', messageId: 'S2' })
+  const statements = counter.queries.filter((q) => /insert into whatsapp_messages|insert into whatsapp_idempotency_keys/i.test(q))
+  t.equal(statements.length, 2, `a statement for the first save, one for the claim and the second save (${statements.length})`)
+  t.match(statements[1], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i, 'the second carries both')
+  t.equal((await store.get('c1', 'S3'))?.message.message?.conversation, 'three')
+  t.same(await keys.claim(k('s'), 'c1', FP, 'X'), { kind: 'in_flight' }, 'the claim holds')
+})
+
+t.test('Postgres: an answer finds its key by the index, never by scanning the table', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_idem_scan')
+  // One connection: its statements' plans are cached from the first ones, while the table is small.
+  const sql = createSql(url, { max: 1 })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  const clock = createManualClock()
+  const store = createPostgresIdempotencyStore({ sql, sealer, clock })
+  for (let i = 0; i < 300; i++) {
+    t.equal((await store.claim(k(`scan${i}`), 'c1', FP, `M${i}`)).kind, 'new')
+    const answered = store.complete(k(`scan${i}`), { status: 200, body: { i } })
+    clock.advance(ANSWER_GATHER_MS)
+    await answered
+  }
+  t.same(await store.claim(k('scan299'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { i: 299 } } })
+  await sql`SELECT pg_stat_force_next_flush()`
+  await sql`SELECT pg_stat_clear_snapshot()`
+  const [row] = await sql<{ read: string }[]>`SELECT seq_tup_read::text AS read FROM pg_stat_user_tables WHERE relname = 'whatsapp_idempotency_keys'`
+  t.equal(row.read, '0', 'no row of the table was read by a scan')
 })

@@ -1,11 +1,12 @@
 // The message store in Postgres (whatsapp_messages): one row per message, its content sealed in
 // `payload`, its status in clear columns (a status is no secret and is read without decrypting).
-// Saves made while one is in flight go out together as one multi-row INSERT (group commit), so
-// concurrent sends and arrivals cost one statement and one WAL flush, not one each.
+// New rows go out in the send path's shared statement (../postgres-writes.ts): saves made while one
+// is in flight are written together, with the idempotency claims waiting meanwhile, so concurrent
+// sends and arrivals cost one statement and one WAL flush, not one each.
 import type { WAMessage } from '@whiskeysockets/baileys'
 import type { Sql } from '../../db/index.js'
-import { createGroupCommit, firstOfEach } from '../../lib/group-commit.js'
 import { decodeMessage, encodeMessage, type Sealer } from '../payload.js'
+import { createSendWrites, type SendWrites } from '../postgres-writes.js'
 import { nextStatus, type MessageStore, type StatusCode, type StatusUpdate, type StoredMessage } from './types.js'
 
 interface Row {
@@ -25,19 +26,7 @@ interface Row {
 
 const REASON_MAX = 500
 
-interface Insert {
-  clientId: string
-  id: string
-  fromMe: boolean
-  payload: string
-  status: StatusCode
-  reason: string | null
-  at: string
-}
-
-const rowKey = (clientId: string, id: string) => `${clientId}\u0000${id}`
-
-export function createPostgresMessageStore({ sql, sealer }: { sql: Sql; sealer: Sealer }): MessageStore {
+export function createPostgresMessageStore({ sql, sealer, writes = createSendWrites({ sql }) }: { sql: Sql; sealer: Sealer; writes?: SendWrites }): MessageStore {
   const toStored = (row: Row): StoredMessage => ({
     clientId: row.client_id,
     id: row.message_id,
@@ -67,37 +56,15 @@ export function createPostgresMessageStore({ sql, sealer }: { sql: Sql; sealer: 
       WHERE client_id = ${clientId} AND message_id = ${id}`
   }
 
-  /** One statement for every save queued meanwhile; resolves with the items whose row it created. */
-  const inserts = createGroupCommit<Insert, Set<Insert>>(async (items) => {
-    // A repeat of a message in the batch is not inserted: its save moves the status on instead.
-    const batch = firstOfEach(items, (i) => rowKey(i.clientId, i.id))
-    const col = <T>(f: (i: Insert) => T) => batch.map(f)
-    const timeAt = (min: number) => col((i) => (i.status >= min ? i.at : null))
-    const rows = await sql<{ client_id: string; message_id: string }[]>`
-      INSERT INTO whatsapp_messages (client_id, message_id, from_me, payload, status, status_reason,
-                                     sent_at, delivered_at, read_at, played_at, failed_at)
-      SELECT c, m, f <> 0, p, s, r, t2, t3, t4, t5, t0
-        FROM unnest(${col((i) => i.clientId)}::text[], ${col((i) => i.id)}::text[], ${col((i) => (i.fromMe ? 1 : 0))}::smallint[],
-                    ${col((i) => i.payload)}::text[], ${col((i) => i.status)}::smallint[],
-                    ${col((i) => (i.status === 0 ? i.reason : null))}::text[],
-                    ${timeAt(2)}::timestamptz[], ${timeAt(3)}::timestamptz[], ${timeAt(4)}::timestamptz[], ${timeAt(5)}::timestamptz[],
-                    ${col((i) => (i.status === 0 ? i.at : null))}::timestamptz[]) AS u(c, m, f, p, s, r, t2, t3, t4, t5, t0)
-      ON CONFLICT (client_id, message_id) DO NOTHING
-      RETURNING client_id, message_id`
-    const created = new Set(rows.map((r) => rowKey(r.client_id, r.message_id)))
-    return new Set(batch.filter((i) => created.has(rowKey(i.clientId, i.id))))
-  })
-
   return {
     mode: 'postgres',
     async save(clientId: string, message: WAMessage, { status, reason = null, at }) {
       const id = message.key.id
       if (!id) return
       const r = reason?.slice(0, REASON_MAX) ?? null
-      const item: Insert = { clientId, id, fromMe: Boolean(message.key.fromMe), payload: sealer.seal(encodeMessage(message)), status, reason: r, at: at.toISOString() }
-      const inserted = await inserts.submit(item)
-      // Stored before (or by another save of the same batch): the status moves forward instead.
-      if (!inserted.has(item)) await update(clientId, id, status, r, at)
+      const row = { clientId, id, fromMe: Boolean(message.key.fromMe), payload: sealer.seal(encodeMessage(message)), status, reason: r, at: at.toISOString() }
+      // Stored before (or by another save of the same statement): the status moves forward instead.
+      if (!(await writes.insertMessage(row))) await update(clientId, id, status, r, at)
     },
     async get(clientId, id) {
       const [row] = await sql<Row[]>`
