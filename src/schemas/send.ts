@@ -20,7 +20,9 @@ const MessageId = (description: string) =>
 export const Media = Type.Object(
   {
     url: Type.Optional(Type.String({ minLength: 9, maxLength: 4096, pattern: '^https://', description: 'An https URL the server fetches (size, time and content checked)' })),
-    base64: Type.Optional(Type.String({ minLength: 1, description: 'The file, base64-encoded (no data: prefix); held in memory, prefer url or an upload for large files' })),
+    // No minLength: Ajv counts a string's length character by character (hundreds of KB here); an empty
+    // value is INVALID_BASE64 when it is decoded.
+    base64: Type.Optional(Type.String({ description: 'The file, base64-encoded (no data: prefix); held in memory, prefer url or an upload for large files' })),
     upload: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'multipart/form-data only: the name of the file part (the form sets it)' })),
     mimetype: Type.Optional(Type.String({ minLength: 3, maxLength: 255, pattern: '^[a-zA-Z0-9!#$&^_.+-]+/[a-zA-Z0-9!#$&^_.+-]+(;.*)?$', description: 'Declared type; checked against the bytes' })),
   },

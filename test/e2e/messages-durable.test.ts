@@ -34,6 +34,14 @@ t.test('idempotency keys and retry receipts across a restart', async (t) => {
   t.equal(again.status, 200)
   t.same(again.body, firstAnswer, 'a repeat gets the first answer')
   t.equal(again.headers['idempotent-replayed'], 'true')
+  // The same body written otherwise (keys in another order, a letter as an escape): the same request.
+  const rewritten = await first.app.inject({
+    method: 'POST', url: '/api/whatsapp/send', headers: { ...key, 'content-type': 'application/json' },
+    payload: `{"text":"order 42 is \\u0063onfirmed","to":"${BOB.pn}"}`,
+  })
+  t.equal(rewritten.statusCode, 200, 'the same body with an escape and another key order is a repeat')
+  t.same(rewritten.json(), firstAnswer)
+  t.equal(rewritten.headers['idempotent-replayed'], 'true')
   const mismatch = await sendJson(first.app, { ...body, text: 'something else' }, key)
   t.equal(mismatch.status, 422)
   t.equal(mismatch.body.error?.code, 'IDEMPOTENCY_KEY_MISMATCH')

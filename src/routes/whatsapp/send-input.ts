@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** File parts of a multipart POST /send, spooled to temp files (removed when the answer is sent). */
     uploads: Map<string, SpooledFile> | null
+    /** A JSON POST /send: whether its text has a backslash (null: not JSON). */
+    jsonBackslash: boolean | null
   }
 }
 

@@ -21,6 +21,15 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
     limits: { fileSize: mediaMaxBytes, files: 1, fields: 30, fieldSize: 65_536, parts: 31 },
   })
   app.decorateRequest('uploads', null)
+  // The JSON text is kept in view for one question: has it a backslash? Without one, no string in the
+  // body needs escaping, and the idempotency fingerprint skips checking them (see requestFingerprint).
+  app.decorateRequest('jsonBackslash', null)
+  const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+    request.jsonBackslash = (text as string).includes('\\')
+    parseJson(request, text as string, done)
+  })
   app.addHook('onResponse', async (request) => removeUploads(request))
   app.addHook('onRequestAbort', async (request) => removeUploads(request))
 
@@ -69,7 +78,9 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
       store: idempotency,
       scope: idempotencyScope(request.apiKeyId, clientId, key),
       clientId,
-      fingerprint: requestFingerprint(body, uploads ? [...uploads.values()].map((u) => u.sha256).join(',') : undefined),
+      fingerprint: requestFingerprint(body, uploads ? [...uploads.values()].map((u) => u.sha256).join(',') : undefined, {
+        escapeFree: request.jsonBackslash === false,
+      }),
       newMessageId: generateMessageIDV2(),
       async run(messageId, takeover): Promise<SendAnswer> {
         // The first attempt was cut short: if its message reached WhatsApp, the store says so.
