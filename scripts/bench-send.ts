@@ -1,4 +1,4 @@
-// npm run bench:send -- [--duration SECONDS] [--rounds N] [--connections N] [--dups N]
+// npm run bench:send -- [--duration SECONDS] [--rounds N (20)] [--connections N] [--dups N]
 // POST /send through the real app (Postgres mode, a fresh database) to the in-process fake WhatsApp:
 // messages/s and p50/p99 latency for a text and a 100 KB image (base64), each with the message store
 // off (reference), on, and on with an Idempotency-Key, measured in alternating rounds in the same run
@@ -28,7 +28,7 @@ import { pngOfSize } from '../test/helpers/media-fixtures.js'
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '20' },
     connections: { type: 'string', default: '8' },
     dups: { type: 'string', default: '30' },
   },
