@@ -19,6 +19,9 @@ t.test('base64: standard and URL-safe, padded or not; anything else INVALID_BASE
   for (const bad of ['not base64!', 'data:image/png;base64,AAAA', 'AAAAA', 'AA=A', '====']) {
     t.throws(() => decodeBase64(bad, 100), { code: 'INVALID_BASE64' }, JSON.stringify(bad))
   }
+  for (const empty of ['', ' \n ']) {
+    t.throws(() => decodeBase64(empty, 100), { code: 'INVALID_BASE64', message: 'media.base64 is empty: put the file in it, base64-encoded.' }, `empty: ${JSON.stringify(empty)}`)
+  }
   t.throws(() => decodeBase64(Buffer.alloc(101).toString('base64'), 100), { code: 'MEDIA_TOO_LARGE' })
   t.same(decodeBase64(Buffer.alloc(100).toString('base64'), 100).length, 100, 'exactly the limit is fine')
 })
