@@ -8,22 +8,17 @@ import type { Sql } from '../db/index.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { createGatherer } from '../lib/gather.js'
 import { createGroupCommit, firstOfEach } from '../lib/group-commit.js'
-import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS } from './idempotency/types.js'
+import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, type KeyClaim } from './idempotency/types.js'
 import type { StatusCode } from './store/types.js'
 
 /** How long answers gather before they are written together. */
 export const ANSWER_GATHER_MS = 50
 
 /** A new idempotency claim: inserted, or taken over when the key's 24 h have passed. */
-export interface ClaimRow {
-  scope: string
-  clientId: string
-  fingerprint: string
-  messageId: string
-}
+export type ClaimRow = KeyClaim
 
-/** The answer kept for a key (its body sealed), with the claim it answers. */
-export interface AnswerRow extends ClaimRow {
+/** The answer kept for a key (its body sealed), with the claim it answers (the row, should it be gone). */
+export interface AnswerRow extends KeyClaim {
   status: number
   body: string
 }

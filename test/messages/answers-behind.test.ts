@@ -36,12 +36,14 @@ async function gatedStore(t: Teardown) {
 }
 
 const ANSWER: Answer = { status: 200, body: { messageId: 'M1', status: 'sent' } }
+/** The claim of key s1 the tests answer. */
+const S1 = { scope: 's1', clientId: 'c', fingerprint: 'f1', messageId: 'M1' }
 
 t.test('complete() returns before the write; a repeat on this instance waits for it and replays', async (t) => {
   const gated = await gatedStore(t)
   const keys = withAnswersBehind(gated.store)
   t.same(await keys.claim('s1', 'c', 'f1', 'M1'), { kind: 'new', messageId: 'M1' })
-  await keys.complete('s1', ANSWER)
+  await keys.complete(S1, ANSWER)
   t.equal(gated.writes(), 0, 'the answer is not written yet')
   let repeat: unknown = null
   const repeated = keys.claim('s1', 'c', 'f1', 'M2').then((c) => (repeat = c))
@@ -57,7 +59,7 @@ t.test('other keys do not wait; drain() waits for every write', async (t) => {
   const gated = await gatedStore(t)
   const keys = withAnswersBehind(gated.store)
   await keys.claim('s1', 'c', 'f1', 'M1')
-  await keys.complete('s1', ANSWER)
+  await keys.complete(S1, ANSWER)
   t.same(await keys.claim('s2', 'c', 'f2', 'M2'), { kind: 'new', messageId: 'M2' }, 'another key is claimed at once')
   let drained = false
   const draining = keys.drain().then(() => (drained = true))
@@ -73,7 +75,7 @@ t.test('a failed write rejects nothing: the claim stays in flight (a retry takes
   const keys = withAnswersBehind(gated.store)
   await keys.claim('s1', 'c', 'f1', 'M1')
   gated.failNext()
-  await keys.complete('s1', ANSWER)
+  await keys.complete(S1, ANSWER)
   gated.open()
   await keys.drain()
   t.equal(gated.writes(), 0)

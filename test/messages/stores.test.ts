@@ -86,7 +86,7 @@ async function idempotencyBehaviour(t: Test, store: IdempotencyStore, expireLock
   t.same(await store.claim(scope, 'c1', 'e'.repeat(64), 'ID2'), { kind: 'mismatch' })
   await expireLock(scope)
   t.same(await store.claim(scope, 'c1', fp, 'ID3'), { kind: 'takeover', messageId: 'ID1' }, 'an abandoned claim is taken over with its message id')
-  await store.complete(scope, { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } })
+  await store.complete({ scope, clientId: 'c1', fingerprint: fp, messageId: 'ID1' }, { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } })
   t.same(await store.claim(scope, 'c1', fp, 'ID4'), { kind: 'replay', answer: { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } } })
   await expireKey(scope)
   t.same(await store.claim(scope, 'c1', fp, 'ID5'), { kind: 'new', messageId: 'ID5' }, 'after 24 h the key is new again')
@@ -176,6 +176,8 @@ async function countedIdempotencyStore(t: Test, name: string) {
 const FP = 'f'.repeat(64)
 /** A scope (64 characters, as the server derives them) per short name. */
 const k = (name: string) => name.padStart(64, '0')
+/** The claim of key `name` (by client c1, fingerprint FP) with this message id. */
+const held = (name: string, messageId: string) => ({ scope: k(name), clientId: 'c1', fingerprint: FP, messageId })
 
 t.test('Postgres: concurrent claims and answers of idempotency keys go out in batches; one claim per key wins', async (t) => {
   const { counter, clock, store } = await countedIdempotencyStore(t, 'wa_idem_batch')
@@ -192,7 +194,7 @@ t.test('Postgres: concurrent claims and answers of idempotency keys go out in ba
   const writes = () => counter.queries.filter((q) => /insert into whatsapp_idempotency_keys|update whatsapp_idempotency_keys k set state = 'done'/i.test(q)).length
   t.ok(writes() >= 1 && writes() <= 3, `claims batched: ${writes()} statements for 11 claims`)
   counter.reset()
-  const answering = Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(k(`k${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
+  const answering = Promise.all(Array.from({ length: 8 }, (_, i) => store.complete(held(`k${i + 1}`, `M${i + 1}`), { status: 200, body: { messageId: `M${i + 1}` } })))
   t.equal(writes(), 0, 'answers gather before they are written')
   clock.advance(ANSWER_GATHER_MS)
   await answering
@@ -204,14 +206,14 @@ t.test('Postgres: gathered answers ride with the next claim statement', async (t
   const { counter, clock, store } = await countedIdempotencyStore(t, 'wa_idem_ride')
   for (const name of ['a', 'b']) t.equal((await store.claim(k(name), 'c1', FP, `M${name}`)).kind, 'new')
   counter.reset()
-  const answered = [store.complete(k('a'), { status: 200, body: { messageId: 'Ma' } }), store.complete(k('b'), { status: 202, body: { messageId: 'Mb' } })]
+  const answered = [store.complete(held('a', 'Ma'), { status: 200, body: { messageId: 'Ma' } }), store.complete(held('b', 'Mb'), { status: 202, body: { messageId: 'Mb' } })]
   const fresh = await store.claim(k('c'), 'c1', FP, 'Mc')
   await Promise.all(answered)
   t.equal(counter.queries.filter((q) => /insert into whatsapp_idempotency_keys/i.test(q)).length, 1, 'one statement for two answers and a claim')
   t.same(clock.pending(), [], 'the answers no longer wait for their window')
   t.same(fresh, { kind: 'new', messageId: 'Mc' })
   // A repeat of a key whose answer goes out in the same statement replays it rather than claiming.
-  const late = store.complete(k('c'), { status: 200, body: { messageId: 'Mc' } })
+  const late = store.complete(held('c', 'Mc'), { status: 200, body: { messageId: 'Mc' } })
   t.same(await store.claim(k('c'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: 'Mc' } } })
   await late
   t.same(await store.claim(k('a'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 200, body: { messageId: 'Ma' } } })
@@ -272,7 +274,7 @@ t.test('Postgres: an answer finds its key by the index, never by scanning the ta
   const store = createPostgresIdempotencyStore({ sql, sealer, clock })
   for (let i = 0; i < 300; i++) {
     t.equal((await store.claim(k(`scan${i}`), 'c1', FP, `M${i}`)).kind, 'new')
-    const answered = store.complete(k(`scan${i}`), { status: 200, body: { i } })
+    const answered = store.complete(held(`scan${i}`, `M${i}`), { status: 200, body: { i } })
     clock.advance(ANSWER_GATHER_MS)
     await answered
   }

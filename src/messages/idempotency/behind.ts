@@ -17,9 +17,10 @@ export function withAnswersBehind(store: IdempotencyStore): IdempotencyStore & {
       await writing.get(scope)
       return store.claim(scope, clientId, fingerprint, messageId)
     },
-    complete(scope, answer) {
+    complete(claim, answer) {
+      const { scope } = claim
       // A key that cannot be completed now expires its claim, and a retry takes it over (see above).
-      const write: Promise<void> = store.complete(scope, answer).then(
+      const write: Promise<void> = store.complete(claim, answer).then(
         () => undefined,
         () => undefined,
       ).finally(() => {

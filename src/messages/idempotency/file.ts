@@ -40,7 +40,7 @@ export function createFileIdempotencyStore({ dir, sealer, now: wallNow = Date.no
       }
       return { kind: 'in_flight' }
     },
-    async complete(scope, answer) {
+    async complete({ scope }, answer) {
       const file = await readJson<KeyFile>(path(scope))
       if (!file) return
       await writeFileAtomic(path(scope), JSON.stringify({ ...file, state: 'done', answer: sealer.seal(JSON.stringify(answer)) }))

@@ -6,7 +6,7 @@
 import type { Sql } from '../../db/index.js'
 import { systemClock, type Clock } from '../../lib/clock.js'
 import type { Sealer } from '../payload.js'
-import { createSendWrites, type ClaimRow, type SendWrites } from '../postgres-writes.js'
+import { createSendWrites, type SendWrites } from '../postgres-writes.js'
 import { IDEMPOTENCY_LOCK_MS, type Claim, type IdempotencyStore } from './types.js'
 
 export { ANSWER_GATHER_MS } from '../postgres-writes.js'
@@ -30,15 +30,9 @@ export interface PostgresIdempotencyOptions {
 
 export function createPostgresIdempotencyStore({ sql, sealer, clock = systemClock, writes = createSendWrites({ sql, clock }) }: PostgresIdempotencyOptions): IdempotencyStore {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
-  /** Claims this instance holds, by scope: their answer is written with them (see postgres-writes.ts). */
-  const held = new Map<string, ClaimRow>()
   return {
     async claim(scope, clientId, fingerprint, messageId): Promise<Claim> {
-      const claim = { scope, clientId, fingerprint, messageId }
-      if (await writes.claim(claim)) {
-        held.set(scope, claim)
-        return { kind: 'new', messageId }
-      }
+      if (await writes.claim({ scope, clientId, fingerprint, messageId })) return { kind: 'new', messageId }
       const [row] = await sql<Row[]>`
         SELECT fingerprint, message_id, state, response_status, response_body, locked_until > now() AS locked
           FROM whatsapp_idempotency_keys WHERE scope = ${scope}`
@@ -52,20 +46,12 @@ export function createPostgresIdempotencyStore({ sql, sealer, clock = systemCloc
         UPDATE whatsapp_idempotency_keys SET locked_until = now() + ${lock}::interval
          WHERE scope = ${scope} AND state = 'in_flight' AND locked_until <= now()
         RETURNING 1`
-      if (taken.count === 0) return { kind: 'in_flight' }
-      held.set(scope, { ...claim, messageId: row.message_id })
-      return { kind: 'takeover', messageId: row.message_id }
+      return taken.count > 0 ? { kind: 'takeover', messageId: row.message_id } : { kind: 'in_flight' }
     },
-    async complete(scope, answer) {
-      const claim = held.get(scope)
-      held.delete(scope)
-      const body = sealer.seal(JSON.stringify(answer.body))
-      if (claim) return writes.answer({ ...claim, status: answer.status, body })
-      // Not claimed here (never the case through runIdempotent): the key's row alone, by its index.
-      await sql`UPDATE whatsapp_idempotency_keys SET state = 'done', response_status = ${answer.status}, response_body = ${body} WHERE scope = ${scope}`
+    async complete(claim, answer) {
+      await writes.answer({ ...claim, status: answer.status, body: sealer.seal(JSON.stringify(answer.body)) })
     },
     async release(scope) {
-      held.delete(scope)
       await sql`DELETE FROM whatsapp_idempotency_keys WHERE scope = ${scope} AND state = 'in_flight'`
     },
     async purge() {

@@ -23,18 +23,19 @@ export async function runIdempotent(o: IdempotentRun): Promise<IdempotentResult>
   const claim = await o.store.claim(o.scope, o.clientId, o.fingerprint, o.newMessageId)
   if (claim.kind === 'replay') return { kind: 'replay', answer: claim.answer }
   if (claim.kind === 'in_flight' || claim.kind === 'mismatch') return { kind: claim.kind }
+  const held = { scope: o.scope, clientId: o.clientId, fingerprint: o.fingerprint, messageId: claim.messageId }
   let answer: Answer
   try {
     answer = await o.run(claim.messageId, claim.kind === 'takeover')
   } catch (err) {
     const kept = o.keepError(err)
     // The request's own error is the answer; a key that cannot be updated now expires its claim.
-    if (kept) await o.store.complete(o.scope, kept).catch(() => undefined)
+    if (kept) await o.store.complete(held, kept).catch(() => undefined)
     else await o.store.release(o.scope).catch(() => undefined)
     throw err
   }
   // The message is out: its answer is the client's even if the key cannot be completed now. A retry
   // then finds the claim abandoned and answers from the message store (the takeover path).
-  await o.store.complete(o.scope, answer).catch(() => undefined)
+  await o.store.complete(held, answer).catch(() => undefined)
   return { kind: 'ran', answer }
 }

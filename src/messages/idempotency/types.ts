@@ -23,11 +23,19 @@ export type Claim =
   | { kind: 'in_flight' }
   | { kind: 'mismatch' }
 
+/** A key claimed by a request: its scope, who claimed it, its body's fingerprint and its message id. */
+export interface KeyClaim {
+  scope: string
+  clientId: string
+  fingerprint: string
+  messageId: string
+}
+
 export interface IdempotencyStore {
   /** Claims the scope for this request, or says why not. messageId is used only for a new claim. */
   claim(scope: string, clientId: string, fingerprint: string, messageId: string): Promise<Claim>
-  /** Records the answer: later requests with the key get it. */
-  complete(scope: string, answer: Answer): Promise<void>
+  /** Records the answer to a claim this request holds: later requests with the key get it. */
+  complete(claim: KeyClaim, answer: Answer): Promise<void>
   /** Nothing was sent: forget the claim, so a retry with the key runs again. */
   release(scope: string): Promise<void>
   /** Removes keys past their 24 h; returns how many. */
