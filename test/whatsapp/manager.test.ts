@@ -110,12 +110,14 @@ for (const mode of ['file', 'postgres'] as const) {
     const url = db?.url
     const ids = ['a', 'b', 'c', 'd', 'e', 'f']
     for (const id of ids) await storeActive(sessionPath, url, id)
-    // Postgres: another instance held every lease and stopped; they all expire together, so this
-    // instance acquires all of them in one statement.
+    // Postgres: another instance held every lease and stopped, and they have all expired: this instance
+    // takes every one over as soon as its sessions ask. (Leases still live would be retried when each
+    // expires, at times set by how fast each earlier answer came back: the machine's speed, not the
+    // resume order, would then decide which session opens first.)
     if (db) {
       for (const id of ids) {
         await db.sql`INSERT INTO whatsapp_session_leases (client_id, owner, fencing_token, expires_at)
-                     VALUES (${id}, 'stopped-instance:1:abcd', 1, now() + interval '1 second')`
+                     VALUES (${id}, 'stopped-instance:1:abcd', 1, now() - interval '1 second')`
       }
     }
     // Every store open waits until the test lets it through: what is in flight is what was admitted.
@@ -151,5 +153,10 @@ for (const mode of ['file', 'postgres'] as const) {
     t.equal(order[0], 'a', 'the default session first')
     t.same([...order].sort(), ids, 'every stored session opened once')
     t.ok(await waitFor(() => app.sessions.resumeProgress().status === 'done', 10_000), 'resume done')
+    if (db) {
+      const [taken] = await db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM whatsapp_session_leases WHERE owner <> 'stopped-instance:1:abcd' AND fencing_token > 1`
+      t.equal(taken.n, ids.length, 'every lease was taken over from the stopped instance')
+    }
   })
 }
