@@ -14,9 +14,6 @@ import type { StatusCode } from './store/types.js'
 /** How long answers gather before they are written together. */
 export const ANSWER_GATHER_MS = 50
 
-/** A new idempotency claim: inserted, or taken over when the key's 24 h have passed. */
-export type ClaimRow = KeyClaim
-
 /** The answer kept for a key (its body sealed), with the claim it answers (the row, should it be gone). */
 export interface AnswerRow extends KeyClaim {
   status: number
@@ -35,28 +32,28 @@ export interface MessageRow {
   at: string
 }
 
-type Item = { kind: 'claim'; row: ClaimRow } | { kind: 'message'; row: MessageRow } | { kind: 'answers'; rows: AnswerRow[] }
+type Item = { kind: 'claim'; row: KeyClaim } | { kind: 'message'; row: MessageRow } | { kind: 'answers'; rows: AnswerRow[] }
 
 /** The items of a statement that changed a row: claims taken, message rows created. */
-type Written = Set<ClaimRow | MessageRow>
+type Written = Set<KeyClaim | MessageRow>
 
 export interface SendWrites {
-  /** Inserts the claim; false when the key is claimed (or answered) already. */
-  claim(row: ClaimRow): Promise<boolean>
+  /** Inserts a new claim (or takes over a key past its 24 h); false when the key is claimed or answered. */
+  claim(row: KeyClaim): Promise<boolean>
   /** Creates the message's row; false when it exists. */
   insertMessage(row: MessageRow): Promise<boolean>
   /** Keeps an answer: settles once written (it waits up to ANSWER_GATHER_MS for a statement to ride). */
   answer(row: AnswerRow): Promise<void>
 }
 
-const rowKey = (r: MessageRow) => `${r.clientId}\u0000${r.id}`
+const rowKey = (clientId: string, id: string) => `${clientId}\u0000${id}`
 
 export function createSendWrites({ sql, clock = systemClock }: { sql: Sql; clock?: Clock }): SendWrites {
   const lock = `${IDEMPOTENCY_LOCK_MS} milliseconds`
   const ttl = `${IDEMPOTENCY_TTL_MS} milliseconds`
 
   /** One statement; returns the claimed scopes and the created message rows' keys. */
-  async function write(answers: AnswerRow[], claims: ClaimRow[], messages: MessageRow[]): Promise<{ scopes: Set<string>; rows: Set<string> }> {
+  async function write(answers: AnswerRow[], claims: KeyClaim[], messages: MessageRow[]): Promise<{ scopes: Set<string>; rows: Set<string> }> {
     const params: unknown[] = []
     const p = (value: unknown, type: string) => `$${params.push(value)}::${type}`
     const col = <T, V>(rows: T[], f: (r: T) => V, type: string) => p(rows.map(f), type)
@@ -107,7 +104,7 @@ export function createSendWrites({ sql, clock = systemClock }: { sql: Sql; clock
     const rows = new Set<string>()
     for (const r of found) {
       if (r.k === 'c') scopes.add(r.a)
-      else rows.add(`${r.a}\u0000${r.b}`)
+      else rows.add(rowKey(r.a, r.b ?? ''))
     }
     return { scopes, rows }
   }
@@ -125,7 +122,7 @@ export function createSendWrites({ sql, clock = systemClock }: { sql: Sql; clock
     // A repeat claim (or a claim of a key answered in this statement) finds the key claimed.
     const claims = firstOfEach(items.flatMap((i) => (i.kind === 'claim' ? [i.row] : [])), (c) => c.scope).filter((c) => !done.has(c.scope))
     // A repeat of a message row in the statement is not inserted: its caller finds the row there.
-    const messages = firstOfEach(items.flatMap((i) => (i.kind === 'message' ? [i.row] : [])), rowKey)
+    const messages = firstOfEach(items.flatMap((i) => (i.kind === 'message' ? [i.row] : [])), (m) => rowKey(m.clientId, m.id))
     let result: { scopes: Set<string>; rows: Set<string> }
     try {
       result = await write(lastAnswers, claims, messages)
@@ -134,7 +131,7 @@ export function createSendWrites({ sql, clock = systemClock }: { sql: Sql; clock
       throw err
     }
     riding.settle(null)
-    return new Set<ClaimRow | MessageRow>([...claims.filter((c) => result.scopes.has(c.scope)), ...messages.filter((m) => result.rows.has(rowKey(m)))])
+    return new Set<KeyClaim | MessageRow>([...claims.filter((c) => result.scopes.has(c.scope)), ...messages.filter((m) => result.rows.has(rowKey(m.clientId, m.id)))])
   })
 
   return {

@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import { errorCatalogue, type ErrorBody as ErrorBodyType, type ErrorCode } from '../errors.js'
 import { CLIENT_ID_PATTERN } from '../lib/client-id.js'
+import { groupBy } from '../lib/group-by.js'
 import { SESSION_STATES } from '../lib/session-states.js'
 
 export const ClientId = Type.String({
@@ -34,13 +35,8 @@ export const ROUTING_ERRORS = ['SESSION_MOVING', 'HOLDER_UNREACHABLE'] as const 
 /** Response schemas for the given error codes, grouped by status, with the codes in the description. */
 export function errorResponses(...codes: ErrorCode[]): Record<number, TUnsafe<ErrorBodyType>> {
   const always: ErrorCode[] = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL']
-  const byStatus = new Map<number, string[]>()
-  for (const code of [...codes, ...always]) {
-    const status = errorCatalogue[code].status
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
-  }
   const out: Record<number, TUnsafe<ErrorBodyType>> = {}
-  for (const [status, list] of byStatus) out[status] = Type.Unsafe<ErrorBodyType>(Type.Ref('ErrorBody', { description: list.join(', ') }))
+  for (const [status, list] of groupBy([...codes, ...always], (code) => errorCatalogue[code].status)) out[status] = Type.Unsafe<ErrorBodyType>(Type.Ref('ErrorBody', { description: list.join(', ') }))
   return out
 }
 
