@@ -19,8 +19,10 @@ export interface StoredMedia {
 
 export interface FakeMedia {
   port: number
-  /** Every upload, oldest first. */
+  /** The uploads it keeps (every one unless `keepUploads` is set), oldest first. */
   uploads: StoredMedia[]
+  /** How many files were uploaded, kept or not. */
+  uploadCount(): number
   /** Makes an encrypted file downloadable; returns its direct path. */
   host(bytes: Buffer): string
   /** GET requests the media server answered, by path. */
@@ -28,9 +30,14 @@ export interface FakeMedia {
   close(): Promise<void>
 }
 
-export async function startFakeMedia(): Promise<FakeMedia> {
+/**
+ * `keepUploads`: how many uploaded files to keep, oldest dropped first (default: all). A long benchmark
+ * sets it so the fake's memory stays flat instead of growing by every image it was sent.
+ */
+export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?: number } = {}): Promise<FakeMedia> {
   const files = new Map<string, Buffer>()
   const uploads: StoredMedia[] = []
+  let uploadCount = 0
   const downloads: string[] = []
   const host = (bytes: Buffer): string => {
     const directPath = `/v/t62.7118-24/${randomBytes(12).toString('hex')}.enc?ccb=11-4&oh=${randomBytes(8).toString('hex')}`
@@ -46,6 +53,8 @@ export async function startFakeMedia(): Promise<FakeMedia> {
         const bytes = Buffer.concat(chunks)
         const directPath = host(bytes)
         uploads.push({ directPath, bytes })
+        uploadCount++
+        while (uploads.length > keepUploads) files.delete((uploads.shift() as StoredMedia).directPath)
         res.writeHead(200, { 'content-type': 'application/json' })
         res.end(JSON.stringify({ url: `https://${MEDIA_HOST}${directPath}`, direct_path: directPath }))
       })
@@ -65,6 +74,7 @@ export async function startFakeMedia(): Promise<FakeMedia> {
   return {
     port: (server.address() as AddressInfo).port,
     uploads,
+    uploadCount: () => uploadCount,
     host,
     downloads,
     close: () => new Promise<void>((resolve) => {

@@ -38,6 +38,8 @@ export interface FakeWhatsAppOptions {
   redeliverUnreceipted?: boolean
   /** Called with errors the fake hit while handling a client (default: ignored, see errors()). */
   onError?: (err: unknown) => void
+  /** How many uploaded media files the media server keeps, oldest dropped first (default: all). */
+  keepUploads?: number
 }
 
 export const DEFAULT_ACCOUNT = { pn: '15550001111', lid: '100000000000001' } as const
@@ -62,7 +64,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}) => {
     options.onError?.(err)
   }
   const t = () => String(Math.floor(Date.now() / 1000))
-  const media = await startFakeMedia()
+  const media = await startFakeMedia({ keepUploads: options.keepUploads })
   /** While set, logins wait here (the client stays "connecting"). */
   let heldLogins: Array<() => void> | null = null
 
