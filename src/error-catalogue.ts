@@ -55,6 +55,7 @@ export const errorCatalogue = {
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers (with the URL) are larger than the server accepts (16 KiB); send fewer or smaller headers.' },
   INTERNAL: { status: 500, message: 'Internal error; the server logged it with this requestId.' },
   SEND_FAILED: { status: 502, message: 'WhatsApp did not accept the request; check the recipient and the session status, then retry.' },
+  MEDIA_UPLOAD_FAILED: { status: 502, message: 'WhatsApp\'s media server did not take the file, so nothing was sent; retry the request (with the same Idempotency-Key, if it had one).' },
   MEDIA_DOWNLOAD_FAILED: { status: 502, message: 'WhatsApp\'s media server did not return the file (it may have expired); retry later or ask the sender to send it again.' },
   STORE_UNAVAILABLE: { status: 503, message: 'Session storage is unavailable; check the database and the session folder.' },
   SESSION_LIMIT_REACHED: { status: 503, message: 'This server already runs MAX_SESSIONS sessions; delete one, raise MAX_SESSIONS (memory permitting) or run another instance.' },

@@ -21,6 +21,12 @@ export interface SenderDeps {
   onSent?(result: 'ok' | 'error'): void
 }
 
+/**
+ * Baileys' error when no media host took the upload (each refused it, or the upload timed out): it
+ * comes before the message is built, so nothing was sent.
+ */
+const isUploadFailure = (err: unknown) => err instanceof Error && err.message === 'Media upload failed on all hosts'
+
 export interface Sent {
   messageId: string
   jid: string
@@ -56,6 +62,7 @@ export function createSender({ sessions, store, inflight, ackTimeoutMs, clock, l
         } catch (err) {
           ack.cancel()
           onSent?.('error')
+          if (isUploadFailure(err)) throw new MessageError('MEDIA_UPLOAD_FAILED', 'Every media host refused the upload or timed out.', undefined, { cause: err })
           throw new MessageError('SEND_FAILED', 'WhatsApp did not accept the message.', undefined, { cause: err })
         }
         if (!message) {

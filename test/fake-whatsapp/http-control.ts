@@ -44,6 +44,7 @@ class HttpError extends Error {
  * POST /drop                   { pn? }                           -> { dropped }
  * POST /conflict               { pn? }                           -> { kicked }
  * POST /unpair                 { pn? }                           -> {}
+ * POST /media/refuse-uploads   { on: boolean }                   -> {}             (the media server answers uploads 500)
  */
 export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMessage, res: ServerResponse): Promise<void> => {
   const send = (status: number, body: unknown) => {
@@ -55,7 +56,7 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
   const sendMatch = /^POST \/contacts\/([^/]+)\/send$/.exec(route)
   try {
     if (route === 'GET /') {
-      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'POST /contacts/:pn/image', 'POST /contacts/:pn/receipt', 'POST /contacts/:pn/retry', 'GET /messages', 'POST /groups', 'GET /groups', 'POST /groups/:jid/send', 'POST /drop', 'POST /conflict', 'POST /unpair'] })
+      return send(200, { websocket: fake.url, routes: ['GET /state', 'POST /scan', 'POST /pairing-code', 'POST /contacts', 'POST /contacts/:pn/send', 'POST /contacts/:pn/image', 'POST /contacts/:pn/receipt', 'POST /contacts/:pn/retry', 'GET /messages', 'POST /groups', 'GET /groups', 'POST /groups/:jid/send', 'POST /drop', 'POST /conflict', 'POST /unpair', 'POST /media/refuse-uploads'] })
     }
     if (route === 'GET /state') {
       return send(200, {
@@ -114,6 +115,11 @@ export const handleControlRequest = async (fake: FakeWhatsApp, req: IncomingMess
     if (route === 'POST /conflict') return send(200, { kicked: fake.kickConflict(str(body, 'pn', false)) })
     if (route === 'POST /unpair') {
       fake.unpair(str(body, 'pn', false))
+      return send(200, {})
+    }
+    if (route === 'POST /media/refuse-uploads') {
+      if (typeof body.on !== 'boolean') throw new HttpError(400, '"on" (boolean) is required')
+      fake.media.refuseUploads(body.on)
       return send(200, {})
     }
     return send(404, { error: `no route ${route}` })

@@ -42,3 +42,16 @@ t.test('keepUploads: the oldest uploads are dropped, the count goes on', async (
   t.equal(last.status, 200)
   t.equal(last.body.toString(), 'three')
 })
+
+t.test('refuseUploads: uploads are answered 500 and nothing is kept, until it is turned off', async (t) => {
+  const media = await startFakeMedia()
+  t.teardown(() => media.close())
+  media.refuseUploads(true)
+  const refused = await call(media, 'POST', '/mms/image/abc?auth=x', Buffer.from('one'))
+  t.equal(refused.status, 500)
+  t.notMatch(refused.body.toString(), /direct_path/)
+  t.equal(media.uploadCount(), 0)
+  media.refuseUploads(false)
+  await upload(media, Buffer.from('two'))
+  t.same(media.uploads.map((u) => u.bytes.toString()), ['two'])
+})

@@ -23,6 +23,8 @@ export interface FakeMedia {
   uploads: StoredMedia[]
   /** How many files were uploaded, kept or not. */
   uploadCount(): number
+  /** While on, every upload is answered 500 with no URL (a media host that takes nothing). */
+  refuseUploads(on: boolean): void
   /** Makes an encrypted file downloadable; returns its direct path. */
   host(bytes: Buffer): string
   /** GET requests the media server answered, by path. */
@@ -38,6 +40,7 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
   const files = new Map<string, Buffer>()
   const uploads: StoredMedia[] = []
   let uploadCount = 0
+  let refusing = false
   const downloads: string[] = []
   const host = (bytes: Buffer): string => {
     const directPath = `/v/t62.7118-24/${randomBytes(12).toString('hex')}.enc?ccb=11-4&oh=${randomBytes(8).toString('hex')}`
@@ -50,6 +53,11 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
+        if (refusing) {
+          res.writeHead(500, { 'content-type': 'application/json' })
+          res.end('{}')
+          return
+        }
         const bytes = Buffer.concat(chunks)
         const directPath = host(bytes)
         uploads.push({ directPath, bytes })
@@ -75,6 +83,7 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
     port: (server.address() as AddressInfo).port,
     uploads,
     uploadCount: () => uploadCount,
+    refuseUploads: (on) => void (refusing = on),
     host,
     downloads,
     close: () => new Promise<void>((resolve) => {
