@@ -129,7 +129,7 @@ try {
   console.log(`bench:send  ${new Date().toISOString()}  node ${process.version}, Postgres mode (sealed), ${connections} connections, ${rounds} alternating rounds of ${duration} s`)
   for (const kind of ['text', 'image'] as const) {
     await measure(kind, 'store on') // warm-up (JIT, sessions, pools), not counted
-    const runs: Record<Mode, Array<{ rps: number; p50: number; p99: number; cpu: number; elu: number }>> = { 'store off': [], 'store on': [], 'store + key': [] }
+    const runs: Record<Mode, Array<Awaited<ReturnType<typeof measure>>>> = { 'store off': [], 'store on': [], 'store + key': [] }
     const modes = ['store off', 'store on', 'store + key'] as const
     for (let i = 0; i < rounds; i++) {
       // The order rotates each round, so no mode always runs first (or last) on a warming machine.
