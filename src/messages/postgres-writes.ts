@@ -44,7 +44,15 @@ export interface SendWrites {
   insertMessage(row: MessageRow): Promise<boolean>
   /** Keeps an answer: settles once written (it waits up to ANSWER_GATHER_MS for a statement to ride). */
   answer(row: AnswerRow): Promise<void>
+  /**
+   * Ends the watch on a claim this process took: true when a statement here created the row of the
+   * message sent under its id (it is in the database, not only in a local fallback).
+   */
+  settle(claim: KeyClaim): boolean
 }
+
+/** Claims watched at most (a claim whose request never settled it, e.g. after a timeout, is dropped oldest first). */
+const WATCHED_CLAIMS = 10_000
 
 const rowKey = (clientId: string, id: string) => `${clientId}\u0000${id}`
 
@@ -134,13 +142,30 @@ export function createSendWrites({ sql, clock = systemClock }: { sql: Sql; clock
     return new Set<KeyClaim | MessageRow>([...claims.filter((c) => result.scopes.has(c.scope)), ...messages.filter((m) => result.rows.has(rowKey(m.clientId, m.id)))])
   })
 
+  // Claims taken here and not yet settled, by their message's row key: whether that row was created here.
+  const watched = new Map<string, boolean>()
+
   return {
     async claim(row) {
-      return (await statements.submit({ kind: 'claim', row })).has(row)
+      const taken = (await statements.submit({ kind: 'claim', row })).has(row)
+      if (taken) {
+        watched.set(rowKey(row.clientId, row.messageId), false)
+        if (watched.size > WATCHED_CLAIMS) watched.delete(watched.keys().next().value as string)
+      }
+      return taken
     },
     async insertMessage(row) {
-      return (await statements.submit({ kind: 'message', row })).has(row)
+      const created = (await statements.submit({ kind: 'message', row })).has(row)
+      const key = rowKey(row.clientId, row.id)
+      if (created && watched.has(key)) watched.set(key, true)
+      return created
     },
     answer: (row) => answers.add(row),
+    settle(claim) {
+      const key = rowKey(claim.clientId, claim.messageId)
+      const created = watched.get(key) === true
+      watched.delete(key)
+      return created
+    },
   }
 }

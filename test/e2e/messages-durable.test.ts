@@ -60,7 +60,20 @@ t.test('idempotency keys and retry receipts across a restart', async (t) => {
   const afterRestart = await sendJson(second.app, body, key)
   t.equal(afterRestart.status, 200)
   t.same(afterRestart.body, firstAnswer, 'the same key after the restart: the first answer')
+  t.equal(afterRestart.headers['idempotent-replayed'], 'true')
   t.equal(count(body.text), 1, 'and no second message')
+
+  // A plain success is not written to its key: the message row answers for it, also once the claim's
+  // lock has run out (as if the first instance had died), and the answer is then kept on the key.
+  const keyRow = () => db.sql<{ state: string; body: string | null }[]>`SELECT state, response_body AS body FROM whatsapp_idempotency_keys`
+  t.same(await keyRow(), [{ state: 'in_flight', body: null }], 'the key holds the claim, no answer')
+  await db.sql`UPDATE whatsapp_idempotency_keys SET locked_until = now() - interval '1 second'`
+  const pastLock = await sendJson(second.app, body, key)
+  t.equal(pastLock.status, 200)
+  t.same(pastLock.body, firstAnswer, 'past the lock: still the first answer')
+  t.equal(pastLock.headers['idempotent-replayed'], 'true')
+  await poll('the answer is kept on the key', async () => (await keyRow())[0]?.state === 'done')
+  t.equal(count(body.text), 1, 'still one message')
 
   const copies = () => fake.received().filter((m) => m.id === beforeId && m.to.startsWith(BOB.pn))
   t.equal(copies().length, 1)

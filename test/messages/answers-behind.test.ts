@@ -79,5 +79,5 @@ t.test('a failed write rejects nothing: the claim stays in flight (a retry takes
   gated.open()
   await keys.drain()
   t.equal(gated.writes(), 0)
-  t.same(await keys.claim('s1', 'c', 'f1', 'M2'), { kind: 'in_flight' }, 'the repeat finds the first request still in flight')
+  t.same(await keys.claim('s1', 'c', 'f1', 'M2'), { kind: 'in_flight', messageId: 'M1' }, 'the repeat finds the first request still in flight')
 })

@@ -82,7 +82,7 @@ async function idempotencyBehaviour(t: Test, store: IdempotencyStore, expireLock
   const scope = 'a'.repeat(64)
   const fp = 'f'.repeat(64)
   t.same(await store.claim(scope, 'c1', fp, 'ID1'), { kind: 'new', messageId: 'ID1' })
-  t.same(await store.claim(scope, 'c1', fp, 'ID2'), { kind: 'in_flight' })
+  t.same(await store.claim(scope, 'c1', fp, 'ID2'), { kind: 'in_flight', messageId: 'ID1' }, 'in flight, with the id its message goes under')
   t.same(await store.claim(scope, 'c1', 'e'.repeat(64), 'ID2'), { kind: 'mismatch' })
   await expireLock(scope)
   t.same(await store.claim(scope, 'c1', fp, 'ID3'), { kind: 'takeover', messageId: 'ID1' }, 'an abandoned claim is taken over with its message id')
@@ -90,7 +90,7 @@ async function idempotencyBehaviour(t: Test, store: IdempotencyStore, expireLock
   t.same(await store.claim(scope, 'c1', fp, 'ID4'), { kind: 'replay', answer: { status: 200, body: { messageId: 'ID1', to: '15550002222@s.whatsapp.net' } } })
   await expireKey(scope)
   t.same(await store.claim(scope, 'c1', fp, 'ID5'), { kind: 'new', messageId: 'ID5' }, 'after 24 h the key is new again')
-  await store.release(scope)
+  await store.release({ scope, clientId: 'c1', fingerprint: fp, messageId: 'ID5' })
   t.same(await store.claim(scope, 'c1', fp, 'ID6'), { kind: 'new', messageId: 'ID6' }, 'released: runs again')
 }
 
@@ -262,7 +262,49 @@ t.test('Postgres: a claim and a message row waiting at the same time share one s
   t.equal(statements.length, 2, `a statement for the first save, one for the claim and the second save (${statements.length})`)
   t.match(statements[1], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i, 'the second carries both')
   t.equal((await store.get('c1', 'S3'))?.message.message?.conversation, 'three')
-  t.same(await keys.claim(k('s'), 'c1', FP, 'X'), { kind: 'in_flight' }, 'the claim holds')
+  t.same(await keys.claim(k('s'), 'c1', FP, 'X'), { kind: 'in_flight', messageId: 'S2' }, 'the claim holds')
+})
+
+t.test('Postgres: a plain success whose message row this process created is not written to its key', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_idem_recorded')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
+  const clock = createManualClock()
+  const writes = createSendWrites({ sql, clock })
+  const store = createPostgresMessageStore({ sql, sealer, writes })
+  const keys = createPostgresIdempotencyStore({ sql, sealer, writes, clock })
+  const answersWritten = () => counter.queries.filter((q) => /done AS \(/.test(q)).length
+  const complete = async (name: string, id: string, answer: { status: number; body: unknown }, recorded: boolean) => {
+    const done = keys.complete(held(name, id), answer, { recorded })
+    clock.advance(ANSWER_GATHER_MS)
+    await done
+  }
+
+  t.equal((await keys.claim(k('sent'), 'c1', FP, 'R1')).kind, 'new')
+  await store.save('c1', msg('R1', 'one'), { status: Status.SERVER_ACK, at: at(1) })
+  counter.reset()
+  await complete('sent', 'R1', { status: 200, body: { messageId: 'R1' } }, true)
+  t.equal(answersWritten(), 0, 'its message row answers for it: no write')
+  t.same(await keys.claim(k('sent'), 'c1', FP, 'X'), { kind: 'in_flight', messageId: 'R1' }, 'a repeat finds the claim, with the id to look up')
+
+  // The same answer, but the row was not created by this process (a takeover found it): written.
+  t.equal((await keys.claim(k('found'), 'c1', FP, 'R2')).kind, 'new')
+  await complete('found', 'R2', { status: 200, body: { messageId: 'R2' } }, true)
+  t.equal(answersWritten(), 1, 'no row created here: the answer is written')
+  t.equal((await keys.claim(k('found'), 'c1', FP, 'X')).kind, 'replay')
+
+  // A row created here, but an answer the message cannot give (an error kept after the send): written.
+  t.equal((await keys.claim(k('error'), 'c1', FP, 'R3')).kind, 'new')
+  await store.save('c1', msg('R3', 'three'), { status: Status.PENDING, at: at(1) })
+  await complete('error', 'R3', { status: 504, body: { code: 'SEND_NOT_ACKNOWLEDGED' } }, false)
+  t.equal(answersWritten(), 2)
+  t.same(await keys.claim(k('error'), 'c1', FP, 'X'), { kind: 'replay', answer: { status: 504, body: { code: 'SEND_NOT_ACKNOWLEDGED' } } })
+
+  // A message saved without a key claimed here leaves nothing watched behind.
+  await store.save('c1', msg('R4', 'four'), { status: Status.SERVER_ACK, at: at(1) })
+  t.notOk(writes.settle(held('none', 'R4')), 'an unclaimed message is not watched')
 })
 
 t.test('Postgres: an answer finds its key by the index, never by scanning the table', async (t) => {

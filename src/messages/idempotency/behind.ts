@@ -17,10 +17,10 @@ export function withAnswersBehind(store: IdempotencyStore): IdempotencyStore & {
       await writing.get(scope)
       return store.claim(scope, clientId, fingerprint, messageId)
     },
-    complete(claim, answer) {
+    complete(claim, answer, options) {
       const { scope } = claim
       // A key that cannot be completed now expires its claim, and a retry takes it over (see above).
-      const write: Promise<void> = store.complete(claim, answer).then(
+      const write: Promise<void> = store.complete(claim, answer, options).then(
         () => undefined,
         () => undefined,
       ).finally(() => {
@@ -29,7 +29,7 @@ export function withAnswersBehind(store: IdempotencyStore): IdempotencyStore & {
       writing.set(scope, write)
       return Promise.resolve()
     },
-    release: (scope) => store.release(scope),
+    release: (claim) => store.release(claim),
     purge: (now) => store.purge(now),
     async drain() {
       await Promise.all([...writing.values()])

@@ -34,7 +34,7 @@ export function createFileIdempotencyStore({ dir, sealer, now: wallNow = Date.no
         }
         if (file.fingerprint !== fingerprint) return { kind: 'mismatch' }
         if (file.state === 'done') return { kind: 'replay', answer: JSON.parse(sealer.open(file.answer ?? 'null')) }
-        if (file.lockedUntil > now) return { kind: 'in_flight' }
+        if (file.lockedUntil > now) return { kind: 'in_flight', messageId: file.messageId }
         await writeFileAtomic(path(scope), JSON.stringify({ ...file, lockedUntil: now + IDEMPOTENCY_LOCK_MS }))
         return { kind: 'takeover', messageId: file.messageId }
       }
@@ -45,7 +45,7 @@ export function createFileIdempotencyStore({ dir, sealer, now: wallNow = Date.no
       if (!file) return
       await writeFileAtomic(path(scope), JSON.stringify({ ...file, state: 'done', answer: sealer.seal(JSON.stringify(answer)) }))
     },
-    async release(scope) {
+    async release({ scope }) {
       await removeFile(path(scope))
     },
     async purge(now) {

@@ -2,7 +2,8 @@
 // Times are the database's (now()), so instances with skewed clocks agree. Answers are sealed (they
 // name the recipient). New claims and answers are written by the send path's shared statement
 // (../postgres-writes.ts): a claim shares it with other claims and with message rows, an answer (no
-// request waits on it, see behind.ts) rides with the next one.
+// request waits on it, see behind.ts) rides with the next one. A plain success whose message row that
+// statement created is not written at all: the row, which every instance reads, answers for it.
 import type { Sql } from '../../db/index.js'
 import { systemClock, type Clock } from '../../lib/clock.js'
 import type { Sealer } from '../payload.js'
@@ -41,18 +42,21 @@ export function createPostgresIdempotencyStore({ sql, sealer, clock = systemCloc
       if (row.state === 'done') {
         return { kind: 'replay', answer: { status: row.response_status ?? 200, body: JSON.parse(sealer.open(row.response_body ?? 'null')) } }
       }
-      if (row.locked) return { kind: 'in_flight' }
+      if (row.locked) return { kind: 'in_flight', messageId: row.message_id }
       const taken = await sql`
         UPDATE whatsapp_idempotency_keys SET locked_until = now() + ${lock}::interval
          WHERE scope = ${scope} AND state = 'in_flight' AND locked_until <= now()
         RETURNING 1`
-      return taken.count > 0 ? { kind: 'takeover', messageId: row.message_id } : { kind: 'in_flight' }
+      return taken.count > 0 ? { kind: 'takeover', messageId: row.message_id } : { kind: 'in_flight', messageId: row.message_id }
     },
-    async complete(claim, answer) {
+    async complete(claim, answer, { recorded = false } = {}) {
+      // One row write less per keyed send: the message row in the database says it all.
+      if (writes.settle(claim) && recorded) return
       await writes.answer({ ...claim, status: answer.status, body: sealer.seal(JSON.stringify(answer.body)) })
     },
-    async release(scope) {
-      await sql`DELETE FROM whatsapp_idempotency_keys WHERE scope = ${scope} AND state = 'in_flight'`
+    async release(claim) {
+      writes.settle(claim)
+      await sql`DELETE FROM whatsapp_idempotency_keys WHERE scope = ${claim.scope} AND state = 'in_flight'`
     },
     async purge() {
       const result = await sql`DELETE FROM whatsapp_idempotency_keys WHERE expires_at < now()`

@@ -20,7 +20,8 @@ export type Claim =
   /** The earlier claim expired unfinished: carry on with its message id. */
   | { kind: 'takeover'; messageId: string }
   | { kind: 'replay'; answer: Answer }
-  | { kind: 'in_flight' }
+  /** The first request is running, or it sent its message and its answer is not kept (see complete). */
+  | { kind: 'in_flight'; messageId?: string }
   | { kind: 'mismatch' }
 
 /** A key claimed by a request: its scope, who claimed it, its body's fingerprint and its message id. */
@@ -34,10 +35,15 @@ export interface KeyClaim {
 export interface IdempotencyStore {
   /** Claims the scope for this request, or says why not. messageId is used only for a new claim. */
   claim(scope: string, clientId: string, fingerprint: string, messageId: string): Promise<Claim>
-  /** Records the answer to a claim this request holds: later requests with the key get it. */
-  complete(claim: KeyClaim, answer: Answer): Promise<void>
+  /**
+   * Records the answer to a claim this request holds: later requests with the key get it.
+   * `recorded`: the answer is the one the message store gives for the message sent under the claim's
+   * id (IdempotentRun.recorded). A store may then leave it unwritten if every instance reads that
+   * message where this one wrote it: a repeat finds the claim in flight and answers from the message.
+   */
+  complete(claim: KeyClaim, answer: Answer, options?: { recorded?: boolean }): Promise<void>
   /** Nothing was sent: forget the claim, so a retry with the key runs again. */
-  release(scope: string): Promise<void>
+  release(claim: KeyClaim): Promise<void>
   /** Removes keys past their 24 h; returns how many. */
   purge(now: Date): Promise<number>
 }

@@ -7,6 +7,7 @@ import { MessageError } from '../../messages/errors.js'
 import { runIdempotent } from '../../messages/idempotency/run.js'
 import { idempotencyScope, requestFingerprint } from '../../messages/idempotency/types.js'
 import type { SendAnswer } from '../../messages/service.js'
+import { Status } from '../../messages/store/types.js'
 import { ClientIdQuery, errorResponses, ROUTING_ERRORS } from '../../schemas/common.js'
 import { SendBody, SendHeaders, SendResponse } from '../../schemas/messages.js'
 import { generateMessageIDV2 } from '@whiskeysockets/baileys'
@@ -82,11 +83,17 @@ const sendRoutes: FastifyPluginAsyncTypebox = async (app) => {
         escapeFree: request.jsonBackslash === false,
       }),
       newMessageId: generateMessageIDV2(),
-      async run(messageId, takeover): Promise<SendAnswer> {
-        // The first attempt was cut short: if its message reached WhatsApp, the store says so.
-        const sent = takeover ? await store.get(clientId, messageId) : null
-        if (sent) return { status: 200, body: { clientId, messageId, to: sent.message.key.remoteJid ?? '', status: 'sent' } }
-        return service.send(clientId, body, { uploads, messageId })
+      run: (messageId): Promise<SendAnswer> => service.send(clientId, body, { uploads, messageId }),
+      // A message under the key's id that WhatsApp's server took: the answer its send gave (the chat is
+      // the one it was sent to, as in the answer).
+      async recorded(messageId): Promise<SendAnswer | null> {
+        const sent = await store.get(clientId, messageId)
+        if (!sent?.fromMe || sent.status < Status.SERVER_ACK) return null
+        return { status: 200, body: { clientId, messageId, to: sent.message.key.remoteJid ?? '', status: 'sent' } }
+      },
+      isRecorded: (answer, messageId) => {
+        const { status, body: answered } = answer as SendAnswer
+        return status === 200 && answered.status === 'sent' && answered.messageId === messageId
       },
       keepError: (err) => {
         if (!reachedWhatsApp(err)) return null
