@@ -121,6 +121,10 @@ export default fp<MessagesPluginOptions>(
         }
         // It left: the message store has it, with its status (pending until a receipt says more).
         if (err instanceof MessageError && err.code === 'SEND_NOT_ACKNOWLEDGED') return { kind: 'sent' }
+        // It left, and only the message store failed: marking it failed would invite a second send.
+        if (err instanceof MessageError && err.details?.sent === true) return { kind: 'sent' }
+        // Nothing left, and the cause may pass (a media host or the media URL failed): tried again.
+        if (err instanceof MessageError && (err.code === 'MEDIA_UPLOAD_FAILED' || err.code === 'MEDIA_FETCH_FAILED')) return { kind: 'again', reason: `${err.code}: ${err.message}` }
         if (err instanceof MessageError || err instanceof SessionError) return { kind: 'failed', reason: `${err.code}: ${err.message}` }
         throw err
       }

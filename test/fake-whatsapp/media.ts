@@ -25,6 +25,8 @@ export interface FakeMedia {
   uploadCount(): number
   /** While on, every upload is answered 500 with no URL (a media host that takes nothing). */
   refuseUploads(on: boolean): void
+  /** How many uploads were refused. */
+  refusedCount(): number
   /** Makes an encrypted file downloadable; returns its direct path. */
   host(bytes: Buffer): string
   /** GET requests the media server answered, by path. */
@@ -41,6 +43,7 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
   const uploads: StoredMedia[] = []
   let uploadCount = 0
   let refusing = false
+  let refusedCount = 0
   const downloads: string[] = []
   const host = (bytes: Buffer): string => {
     const directPath = `/v/t62.7118-24/${randomBytes(12).toString('hex')}.enc?ccb=11-4&oh=${randomBytes(8).toString('hex')}`
@@ -54,6 +57,7 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
         if (refusing) {
+          refusedCount++
           res.writeHead(500, { 'content-type': 'application/json' })
           res.end('{}')
           return
@@ -84,6 +88,7 @@ export async function startFakeMedia({ keepUploads = Infinity }: { keepUploads?:
     uploads,
     uploadCount: () => uploadCount,
     refuseUploads: (on) => void (refusing = on),
+    refusedCount: () => refusedCount,
     host,
     downloads,
     close: () => new Promise<void>((resolve) => {
