@@ -119,14 +119,17 @@ t.test('concurrent batches: each is all-or-nothing, the newest version wins, ses
   )
   const ok = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i + 2] : []))
   const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [{ seq: i + 2, err: r.reason as unknown }] : []))
-  for (const r of rejected) t.type(r.err, VersionConflictError, `seq ${r.seq} rejected as older, not failed`)
+  // One assertion per write whichever way the race went, so the test's count does not vary.
+  t.same(rejected.filter((r) => !(r.err instanceof VersionConflictError)).map((r) => r.seq), [], 'every rejected write was refused as older, none failed')
   t.ok(ok.length > 0)
   const s = await pg.load('erin')
   const max = Math.max(...ok)
   t.same(s?.version, { epoch: 0, seq: max }, 'the newest acknowledged version is stored')
   t.equal(s?.keys.get('session')?.get('shared')?.toString(), String(max), 'the shared key holds the newest write')
-  for (const seq of ok) t.ok(s?.keys.get('pre-key')?.has(`k${seq}`), `acknowledged seq ${seq} present`)
-  for (const r of rejected) t.notOk(s?.keys.get('pre-key')?.has(`k${r.seq}`), `rejected seq ${r.seq} wrote nothing`)
+  for (let seq = 2; seq <= N + 1; seq++) {
+    const acknowledged = ok.includes(seq)
+    t.equal(s?.keys.get('pre-key')?.has(`k${seq}`), acknowledged, acknowledged ? `acknowledged seq ${seq} present` : `rejected seq ${seq} wrote nothing`)
+  }
 
   // Many sessions at once, each in order: every write lands.
   await Promise.all(
