@@ -2,10 +2,12 @@
 // POST /send through the real app (Postgres mode, a fresh database) to the in-process fake WhatsApp:
 // messages/s and p50/p99 latency for a text and a 100 KB image (base64), each with the message store
 // off (reference), on, and on with an Idempotency-Key, measured in alternating rounds in the same run
-// (medians of per-round ratios; the machine is shared), the process's CPU time per message and how
-// busy its JavaScript thread was. Then a client that retries every request 3 times with the same key,
+// (medians of per-round ratios; the machine is shared), the process's CPU time per message, how busy
+// its JavaScript thread was, and Postgres's CPU time and transactions per message (a local Postgres
+// shares the cores). Then a client that retries every request 3 times with the same key,
 // also after a restart: the fake must receive each message once.
 import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -95,9 +97,37 @@ const bodies = {
   text: JSON.stringify({ to: BOB.pn, text: 'benchmark text message' }),
   image: JSON.stringify({ to: BOB.pn, type: 'image', media: { base64: image } }),
 }
+/**
+ * CPU time (ms) of every Postgres process on this machine, from /proc; null where it cannot be read
+ * (another OS, or a database elsewhere). Postgres shares the machine's cores with this process.
+ */
+function postgresCpuMs(): number | null {
+  let ticks = 0
+  let found = false
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        if (!stat.includes(' (postgres) ')) continue
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+        found = true
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+  } catch {
+    return null
+  }
+  return found ? ticks * 10 : null // 100 ticks per second on Linux
+}
+const commits = async () => Number((await admin<{ n: string }[]>`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = ${dbName}`)[0]?.n ?? 0)
+
 type Mode = 'store off' | 'store on' | 'store + key'
 async function measure(kind: keyof typeof bodies, mode: Mode) {
   storeOn = mode !== 'store off'
+  const [pg0, xacts0] = [postgresCpuMs(), await commits()]
   const cpu0 = process.cpuUsage()
   const elu0 = performance.eventLoopUtilization()
   const result = await autocannon({
@@ -122,8 +152,17 @@ async function measure(kind: keyof typeof bodies, mode: Mode) {
   // Server, client and fake share this process: its CPU time per message, in ms, and how busy its one
   // JavaScript thread was (1: never idle, so each message's time on that thread sets the throughput).
   const elu = performance.eventLoopUtilization(elu0).utilization
-  return { rps: ok / (result.duration || duration), p50: result.latency.p50, p99: result.latency.p99, cpu: (cpu.user + cpu.system) / 1000 / Math.max(1, ok), elu }
+  // Postgres's CPU time and committed transactions per message (its stats lag by up to a second: a
+  // run's count can take some of the previous run's, alike for every mode).
+  const [pg1, xacts1] = [postgresCpuMs(), await commits()]
+  const per = (x: number) => x / Math.max(1, ok)
+  return {
+    rps: ok / (result.duration || duration), p50: result.latency.p50, p99: result.latency.p99, cpu: per((cpu.user + cpu.system) / 1000), elu,
+    pg: pg0 === null || pg1 === null ? null : per(pg1 - pg0), xacts: per(xacts1 - xacts0),
+  }
 }
+
+const pgCpu = (rs: Array<{ pg: number | null }>) => (rs.some((r) => r.pg === null) ? '-' : median(rs.map((r) => r.pg as number)).toFixed(2))
 
 try {
   console.log(`bench:send  ${new Date().toISOString()}  node ${process.version}, Postgres mode (sealed), ${connections} connections, ${rounds} alternating rounds of ${duration} s`)
@@ -143,7 +182,7 @@ try {
       const rps = median(runs[mode].map((r) => r.rps))
       // The ratio of each round (its three runs are seconds apart), then the median over the rounds.
       const ratio = median(runs[mode].map((r, i) => r.rps / runs['store off'][i].rps))
-      console.log(`${kind.padEnd(6)} ${mode.padEnd(12)} ${rps.toFixed(0).padStart(6)} msg/s  p50 ${median(runs[mode].map((r) => r.p50)).toFixed(0).padStart(4)} ms  p99 ${median(runs[mode].map((r) => r.p99)).toFixed(0).padStart(4)} ms  cpu ${median(runs[mode].map((r) => r.cpu)).toFixed(2)} ms/msg  busy ${median(runs[mode].map((r) => r.elu)).toFixed(2)}  ratio ${ratio.toFixed(2)}${mode === 'store off' ? ' (reference)' : ` (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`}`)
+      console.log(`${kind.padEnd(6)} ${mode.padEnd(12)} ${rps.toFixed(0).padStart(6)} msg/s  p50 ${median(runs[mode].map((r) => r.p50)).toFixed(0).padStart(4)} ms  p99 ${median(runs[mode].map((r) => r.p99)).toFixed(0).padStart(4)} ms  cpu ${median(runs[mode].map((r) => r.cpu)).toFixed(2)} ms/msg  postgres ${pgCpu(runs[mode])} ms/msg  ${median(runs[mode].map((r) => r.xacts)).toFixed(1)} xacts/msg  busy ${median(runs[mode].map((r) => r.elu)).toFixed(2)}  ratio ${ratio.toFixed(2)}${mode === 'store off' ? ' (reference)' : ` (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`}`)
     }
   }
 
