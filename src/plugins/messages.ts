@@ -13,7 +13,7 @@ import { boundedIdempotency, boundedQueue } from '../messages/bounded.js'
 import { withAnswersBehind } from '../messages/idempotency/behind.js'
 import { createFileIdempotencyStore } from '../messages/idempotency/file.js'
 import { createPostgresIdempotencyStore } from '../messages/idempotency/postgres.js'
-import type { IdempotencyStore } from '../messages/idempotency/types.js'
+import { messagePurgeCutoff, type IdempotencyStore } from '../messages/idempotency/types.js'
 import { createInflight } from '../messages/inflight.js'
 import { createMediaFetcher, type MediaFetcher } from '../messages/media/fetch.js'
 import { createAddressGuard } from '../messages/media/guard.js'
@@ -141,7 +141,7 @@ export default fp<MessagesPluginOptions>(
 
     let purgeTimer: NodeJS.Timeout | null = null
     async function purge(): Promise<void> {
-      const before = new Date(Date.now() - c.retentionDays * 86_400_000)
+      const before = messagePurgeCutoff(Date.now(), c.retentionDays)
       try {
         const [messages, keys, failed] = await Promise.all([store.purge(before), idempotency.purge(new Date()), queue.purge(before)])
         if (messages + keys + failed > 0) log.info({ messages, keys, failedQueued: failed }, 'expired messages and idempotency keys removed')

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createFileIdempotencyStore } from '../../src/messages/idempotency/file.js'
 import { runIdempotent, type IdempotentRun } from '../../src/messages/idempotency/run.js'
-import { IDEMPOTENCY_LOCK_MS, type Answer, type IdempotencyStore } from '../../src/messages/idempotency/types.js'
+import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, messagePurgeCutoff, type Answer, type IdempotencyStore } from '../../src/messages/idempotency/types.js'
 import { createSealer } from '../../src/messages/payload.js'
 import { tempDir } from '../app/helpers.js'
 
@@ -72,4 +72,10 @@ t.test('after the lock, a first attempt that sent nothing is sent again under it
   s.advance(IDEMPOTENCY_LOCK_MS + 1)
   t.same(await s.run('M2'), { kind: 'ran', answer: SENT('M1') }, 'sent under the first id')
   t.equal(s.runs(), 2)
+})
+
+t.test('the purge keeps a message longer than the key it answers for', async (t) => {
+  const now = Date.UTC(2026, 5, 1)
+  t.equal(messagePurgeCutoff(now, 7).getTime(), now - 7 * 86_400_000, 'the retention when it is longer')
+  t.equal(messagePurgeCutoff(now, 1).getTime(), now - IDEMPOTENCY_TTL_MS - 10 * 60_000, 'a day: the key\'s 24 h plus ten minutes')
 })

@@ -4,6 +4,15 @@
 import { createHash, type Hash } from 'node:crypto'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000
+
+/**
+ * The oldest a stored message may be when the purge runs: the retention, but never less than a key's
+ * 24 h plus ten minutes, so a message outlives the key whose answer it gives (see run.ts) even when
+ * this instance's clock runs ahead of the database's.
+ */
+export function messagePurgeCutoff(now: number, retentionDays: number): Date {
+  return new Date(now - Math.max(retentionDays * 86_400_000, IDEMPOTENCY_TTL_MS + 10 * 60_000))
+}
 /**
  * How long a claim lasts: a request still "in flight" after this was cut short (the instance died);
  * a retry then takes over and sends with the same message id, which WhatsApp delivers once.
