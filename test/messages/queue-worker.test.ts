@@ -3,12 +3,16 @@
 import t from 'tap'
 import pino from 'pino'
 import { createFileQueueStore } from '../../src/messages/queue/file.js'
-import { createQueueWorker, type DeliveryResult } from '../../src/messages/queue/worker.js'
+import { createQueueWorker, type DeliveryResult, type QueueWorkerOptions } from '../../src/messages/queue/worker.js'
 import { createSealer } from '../../src/messages/payload.js'
 import type { SendRequest } from '../../src/schemas/send.js'
 import { createManualClock } from '../helpers/manual-clock.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { untilSettled } from '../helpers/poll.js'
+
+/** A worker for session c1 on a manual clock, sends at least 1 s apart without jitter; `o` sets the rest. */
+const startWorker = (o: Pick<QueueWorkerOptions, 'queue' | 'clock' | 'deliver'> & Partial<QueueWorkerOptions>) =>
+  createQueueWorker({ openSessions: () => ['c1'], intervalMs: 1000, jitterMs: 0, pollMs: 60_000, random: () => 0, log: pino({ level: 'silent' }), ...o })
 
 t.test('sends in order, paced, and stops cleanly', async (t) => {
   const queue = createFileQueueStore({ dir: await tempDir(t), sealer: createSealer() })
@@ -17,19 +21,16 @@ t.test('sends in order, paced, and stops cleanly', async (t) => {
   const delivered: string[] = []
   let open = true
   let next: DeliveryResult = { kind: 'sent' }
-  const worker = createQueueWorker({
+  const worker = startWorker({
     queue,
+    clock,
     openSessions: () => (open ? ['c1'] : []),
     deliver: async (_clientId: string, messageId: string, request: SendRequest) => {
       delivered.push(`${messageId}:${'text' in request ? request.text : ''}`)
       return next
     },
-    intervalMs: 1000,
     jitterMs: 100,
-    pollMs: 60_000,
-    clock,
     random: () => 0.5,
-    log: pino({ level: 'silent' }),
   })
   worker.kick('c1')
   await untilSettled('the first send', () => delivered.length === 1 && clock.pending().length === 1)
@@ -74,19 +75,13 @@ t.test('a failure before anything left is tried again after a backoff, a bounded
   const clock = createManualClock()
   const delivered: string[] = []
   const results: DeliveryResult[] = []
-  const worker = createQueueWorker({
+  const worker = startWorker({
     queue,
-    openSessions: () => ['c1'],
+    clock,
     deliver: async (_clientId: string, messageId: string) => {
       delivered.push(messageId)
       return results.shift() ?? { kind: 'sent' }
     },
-    intervalMs: 1000,
-    jitterMs: 0,
-    pollMs: 60_000,
-    clock,
-    random: () => 0,
-    log: pino({ level: 'silent' }),
     attempts: 3,
     backoff: { baseMs: 2000, maxMs: 30_000 },
   })
@@ -123,17 +118,7 @@ t.test('stopping during a backoff puts the entry back, first in line', async (t)
   await queue.enqueue('c1', 'Q1', { type: 'text', to: '+15550002222', text: 'q1' })
   const clock = createManualClock()
   let calls = 0
-  const worker = createQueueWorker({
-    queue,
-    openSessions: () => ['c1'],
-    deliver: async () => (calls++, { kind: 'again', reason: 'MEDIA_FETCH_FAILED: timeout' }),
-    intervalMs: 1000,
-    jitterMs: 0,
-    pollMs: 60_000,
-    clock,
-    random: () => 0,
-    log: pino({ level: 'silent' }),
-  })
+  const worker = startWorker({ queue, clock, deliver: async () => (calls++, { kind: 'again', reason: 'MEDIA_FETCH_FAILED: timeout' }) })
   worker.kick('c1')
   await untilSettled('the first attempt and its pause', () => calls === 1 && clock.pending().length === 1)
   await worker.stop()

@@ -13,6 +13,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000
 export function messagePurgeCutoff(now: number, retentionDays: number): Date {
   return new Date(now - Math.max(retentionDays * 86_400_000, IDEMPOTENCY_TTL_MS + 10 * 60_000))
 }
+
 /**
  * How long a claim lasts: a request still "in flight" after this was cut short (the instance died);
  * a retry then takes over and sends with the same message id, which WhatsApp delivers once.
