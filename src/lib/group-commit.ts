@@ -6,6 +6,10 @@
 // exclusive(fn) runs fn with nothing committing: loads, full rewrites and catch-ups that must not
 // interleave with commits. Exclusive sections run in the order they were asked for, before the next
 // commit, so a steady stream of writes cannot starve them.
+//
+// linger (optional) is asked before each commit; when it returns a promise, the commit waits for it
+// before taking the queue, and what is submitted meanwhile goes in the same commit (as Postgres'
+// commit_delay: a short wait while other writers are busy trades a little latency for fewer commits).
 
 interface Waiter<T, R> {
   item: T
@@ -13,7 +17,12 @@ interface Waiter<T, R> {
   reject: (err: unknown) => void
 }
 
-export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R>) {
+export interface GroupCommitOptions {
+  /** Asked before each commit: a promise to wait for before taking the queue, or null to commit at once. */
+  linger?: () => Promise<void> | null
+}
+
+export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R>, options: GroupCommitOptions = {}) {
   let queue: Waiter<T, R>[] = []
   const exclusives: Array<() => Promise<void>> = []
   // The commit or exclusive section in progress; null when idle.
@@ -32,9 +41,15 @@ export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R
     for (const w of group) w.resolve(result)
   }
 
+  async function lingerThenCommit(): Promise<void> {
+    const wait = options.linger?.()
+    if (wait) await wait
+    return commitQueued()
+  }
+
   function pump(): void {
     if (running) return
-    const next = exclusives.shift() ?? (queue.length > 0 ? commitQueued : null)
+    const next = exclusives.shift() ?? (queue.length > 0 ? lingerThenCommit : null)
     if (!next) return
     running = next().finally(() => {
       running = null

@@ -16,6 +16,8 @@ export function createInflight() {
         release()
       }
     },
+    /** How many sends are in flight. */
+    size: (): number => pending.size,
     /** Resolves once the send of this message (if any is in flight) has written its row. */
     settled(clientId: string, id: string): Promise<void> {
       return pending.get(key(clientId, id)) ?? Promise.resolve()

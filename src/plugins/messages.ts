@@ -70,8 +70,10 @@ export default fp<MessagesPluginOptions>(
     const sql = app.db.sql
     const dir = join(config.sessionPath, '.messages')
     const files = createFileMessageStore({ dir, sealer })
+    // Sends between their message id and their stored row.
+    const inflight = createInflight()
     // One statement carries the message rows and the idempotency claims waiting at the same time.
-    const writes = sql ? createSendWrites({ sql, clock }) : undefined
+    const writes = sql ? createSendWrites({ sql, clock, sendsUnderWay: inflight.size }) : undefined
     const store = wrapStore(
       sql
         ? createFallbackMessageStore({ primary: createPostgresMessageStore({ sql, sealer, writes }), fallback: files, timeoutMs: DB_TIMEOUT_MS, retryAfterMs: DB_RETRY_MS, clock, log })
@@ -87,7 +89,6 @@ export default fp<MessagesPluginOptions>(
       maxBytes: c.mediaMaxBytes,
       agentOptions: mediaAgentOptions,
     })
-    const inflight = createInflight()
     const sender = createSender({
       sessions: app.sessions,
       store,

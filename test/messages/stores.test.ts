@@ -16,7 +16,7 @@ import { createPostgresQueueStore } from '../../src/messages/queue/postgres.js'
 import { createFileQueueStore } from '../../src/messages/queue/file.js'
 import type { QueueStore } from '../../src/messages/queue/types.js'
 import { createSql } from '../../src/db/index.js'
-import { createSendWrites } from '../../src/messages/postgres-writes.js'
+import { createSendWrites, LINGER_MS } from '../../src/messages/postgres-writes.js'
 import { createMigratedDatabase, queryCounter } from '../helpers/db.js'
 import { tempDir } from '../app/helpers.js'
 import { createManualClock } from '../helpers/manual-clock.js'
@@ -263,6 +263,39 @@ t.test('Postgres: a claim and a message row waiting at the same time share one s
   t.match(statements[1], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i, 'the second carries both')
   t.equal((await store.get('c1', 'S3'))?.message.message?.conversation, 'three')
   t.same(await keys.claim(k('s'), 'c1', FP, 'X'), { kind: 'in_flight', messageId: 'S2' }, 'the claim holds')
+})
+
+t.test('Postgres: while other sends are under way, a statement waits LINGER_MS for their claims and rows', async (t) => {
+  const { url } = await createMigratedDatabase(t, 'wa_send_linger')
+  const counter = queryCounter()
+  const sql = createSql(url, { max: 2, debug: counter.debug })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
+  const clock = createManualClock()
+  let underWay = 3
+  const writes = createSendWrites({ sql, clock, sendsUnderWay: () => underWay })
+  const store = createPostgresMessageStore({ sql, sealer, writes })
+  const keys = createPostgresIdempotencyStore({ sql, sealer, writes })
+  const statements = () => counter.queries.filter((q) => /insert into whatsapp_messages|insert into whatsapp_idempotency_keys/i.test(q))
+  counter.reset()
+  const first = store.save('c1', msg('L1', 'one'), { status: Status.SERVER_ACK, at: at(1) })
+  t.same(clock.pending(), [LINGER_MS], 'the statement waits')
+  const claimed = keys.claim(k('linger'), 'c1', FP, 'L2')
+  const third = store.save('c1', msg('L3', 'three'), { status: Status.SERVER_ACK, at: at(1) })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(statements().length, 0, 'nothing sent while it waits')
+  clock.advance(LINGER_MS)
+  await Promise.all([first, third])
+  t.same(await claimed, { kind: 'new', messageId: 'L2' })
+  t.equal(statements().length, 1, 'one statement for two rows and a claim')
+  t.match(statements()[0], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i)
+  t.equal((await store.get('c1', 'L3'))?.message.message?.conversation, 'three')
+
+  underWay = 1
+  counter.reset()
+  await store.save('c1', msg('L4', 'four'), { status: Status.SERVER_ACK, at: at(1) })
+  t.same(clock.pending(), [], 'a lone send does not wait')
+  t.equal(statements().length, 1)
 })
 
 t.test('Postgres: a plain success whose message row this process created is not written to its key', async (t) => {
