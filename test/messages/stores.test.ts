@@ -241,15 +241,31 @@ t.test('files', async (t) => {
   t.test('queue', (t) => queueBehaviour(t, createFileQueueStore({ dir, sealer })))
 })
 
-t.test('Postgres: a claim and a message row waiting at the same time share one statement', async (t) => {
-  const { url } = await createMigratedDatabase(t, 'wa_send_writes')
+/**
+ * The message store and the idempotency store on one shared writer (as the server wires them), on a
+ * fresh database with session c1, their statements counted, their timers on a manual clock.
+ */
+async function sharedWriter(t: Test, name: string, sendsUnderWay?: () => number) {
+  const { url } = await createMigratedDatabase(t, name)
   const counter = queryCounter()
   const sql = createSql(url, { max: 2, debug: counter.debug })
   t.teardown(() => sql.end({ timeout: 1 }))
   await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
-  const writes = createSendWrites({ sql })
-  const store = createPostgresMessageStore({ sql, sealer, writes })
-  const keys = createPostgresIdempotencyStore({ sql, sealer, writes })
+  const clock = createManualClock()
+  const writes = createSendWrites({ sql, clock, sendsUnderWay })
+  return {
+    counter,
+    clock,
+    writes,
+    store: createPostgresMessageStore({ sql, sealer, writes }),
+    keys: createPostgresIdempotencyStore({ sql, sealer, writes, clock }),
+    /** The statements that wrote message rows or idempotency keys. */
+    statements: () => counter.queries.filter((q) => /insert into whatsapp_messages|insert into whatsapp_idempotency_keys/i.test(q)),
+  }
+}
+
+t.test('Postgres: a claim and a message row waiting at the same time share one statement', async (t) => {
+  const { counter, store, keys, statements } = await sharedWriter(t, 'wa_send_writes')
   counter.reset()
   // The first save is in flight while a claim and a second save arrive: those two go out together.
   const [, claimed] = await Promise.all([
@@ -258,25 +274,16 @@ t.test('Postgres: a claim and a message row waiting at the same time share one s
     store.save('c1', msg('S3', 'three'), { status: Status.SERVER_ACK, at: at(1) }),
   ])
   t.same(claimed, { kind: 'new', messageId: 'S2' })
-  const statements = counter.queries.filter((q) => /insert into whatsapp_messages|insert into whatsapp_idempotency_keys/i.test(q))
-  t.equal(statements.length, 2, `a statement for the first save, one for the claim and the second save (${statements.length})`)
-  t.match(statements[1], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i, 'the second carries both')
+  const written = statements()
+  t.equal(written.length, 2, `a statement for the first save, one for the claim and the second save (${written.length})`)
+  t.match(written[1], /insert into whatsapp_idempotency_keys[\s\S]*insert into whatsapp_messages/i, 'the second carries both')
   t.equal((await store.get('c1', 'S3'))?.message.message?.conversation, 'three')
   t.same(await keys.claim(k('s'), 'c1', FP, 'X'), { kind: 'in_flight', messageId: 'S2' }, 'the claim holds')
 })
 
 t.test('Postgres: while other sends are under way, a statement waits LINGER_MS for their claims and rows', async (t) => {
-  const { url } = await createMigratedDatabase(t, 'wa_send_linger')
-  const counter = queryCounter()
-  const sql = createSql(url, { max: 2, debug: counter.debug })
-  t.teardown(() => sql.end({ timeout: 1 }))
-  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
-  const clock = createManualClock()
   let underWay = 3
-  const writes = createSendWrites({ sql, clock, sendsUnderWay: () => underWay })
-  const store = createPostgresMessageStore({ sql, sealer, writes })
-  const keys = createPostgresIdempotencyStore({ sql, sealer, writes })
-  const statements = () => counter.queries.filter((q) => /insert into whatsapp_messages|insert into whatsapp_idempotency_keys/i.test(q))
+  const { counter, clock, store, keys, statements } = await sharedWriter(t, 'wa_send_linger', () => underWay)
   counter.reset()
   const first = store.save('c1', msg('L1', 'one'), { status: Status.SERVER_ACK, at: at(1) })
   t.same(clock.pending(), [LINGER_MS], 'the statement waits')
@@ -299,15 +306,7 @@ t.test('Postgres: while other sends are under way, a statement waits LINGER_MS f
 })
 
 t.test('Postgres: a plain success whose message row this process created is not written to its key', async (t) => {
-  const { url } = await createMigratedDatabase(t, 'wa_idem_recorded')
-  const counter = queryCounter()
-  const sql = createSql(url, { max: 2, debug: counter.debug })
-  t.teardown(() => sql.end({ timeout: 1 }))
-  await sql`INSERT INTO whatsapp_sessions (client_id) VALUES ('c1')`
-  const clock = createManualClock()
-  const writes = createSendWrites({ sql, clock })
-  const store = createPostgresMessageStore({ sql, sealer, writes })
-  const keys = createPostgresIdempotencyStore({ sql, sealer, writes, clock })
+  const { counter, clock, writes, store, keys } = await sharedWriter(t, 'wa_idem_recorded')
   const answersWritten = () => counter.queries.filter((q) => /done AS \(/.test(q)).length
   const complete = async (name: string, id: string, answer: { status: number; body: unknown }, recorded: boolean) => {
     const done = keys.complete(held(name, id), answer, { recorded })
