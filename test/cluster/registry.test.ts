@@ -38,7 +38,7 @@ t.test('heartbeat registers, lists live instances by id, forgets stale ones; der
   await b.beat()
 
   // holderOf: the live lease's owner, joined to its instance.
-  const lease = createLeaseManager({ sql, owner: 'b:1:x', ttlMs: 5000 })
+  const lease = createLeaseManager({ sql, owner: 'b:1:x', ttlMs: 60_000 })
   t.equal(await a.holderOf('s1'), null, 'no lease: no holder')
   await lease.tryAcquire('s1')
   t.match(await a.holderOf('s1'), { id: 'b:1:x', url: 'http://10.0.0.6:3000' })

@@ -7,23 +7,16 @@
 // conversation goes on without a decryption failure.
 import t from 'tap'
 import { balancedPlacement } from '../../src/cluster/placement.js'
+import { pollThrough } from '../helpers/poll.js'
 import { childDecryptFailures, spawnServer, type ChildServer } from './child-server.js'
 import { BOB, contactWritesAndAppDecrypts, migratedDatabase, prepareProcess, receivedText, startFake, tempDir } from './harness.js'
 
 const enforced = prepareProcess()
 const IDS = Array.from({ length: 6 }, (_, i) => `cp-${i}`)
 const accountOf = (i: number) => ({ pn: `1556100000${i}`, lid: `41000000000000${i}` })
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check().catch(() => null)
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(200)
-  }
-}
+/** Polls the instances every 200 ms; one that cannot answer yet (or was killed) counts as not yet. */
+const until = <T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> =>
+  pollThrough(what, check, timeoutMs, 200)
 
 t.test('placement across three instances: balanced, kill -9 failover, join rebalance; no 440, one socket per account', async (t) => {
   t.ok(enforced, 'signature verification enforced')

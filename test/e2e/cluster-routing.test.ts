@@ -5,6 +5,7 @@
 // instance are answered by the holder (session-info names it), with at most one hop.
 import t from 'tap'
 import { preferredInstance } from '../../src/cluster/placement.js'
+import { pollThrough } from '../helpers/poll.js'
 import { childDecryptFailures, freePort, spawnServer, type ChildServer } from './child-server.js'
 import { BOB, migratedDatabase, prepareProcess, receivedText, startFake, tempDir } from './harness.js'
 
@@ -13,15 +14,9 @@ const IDS = Array.from({ length: 3 }, (_, i) => `rt-${i}`)
 const accountOf = (i: number) => ({ pn: `1556200000${i}`, lid: `42000000000000${i}` })
 const NAMES = ['a', 'b', 'c'] as const
 
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check().catch(() => null)
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+/** Polls the instances every 200 ms; one that cannot answer yet (or was killed) counts as not yet. */
+const until = <T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> =>
+  pollThrough(what, check, timeoutMs, 200)
 
 t.test('every call for every session through every instance of three', async (t) => {
   t.ok(enforced, 'signature verification enforced')

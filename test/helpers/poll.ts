@@ -15,6 +15,11 @@ export async function poll<T>(what: string, fn: () => Promise<Maybe<T>> | Maybe<
   }
 }
 
+/** Like poll, for a check that throws while what it asks is not up yet (a server starting, one killed): a throw counts as not yet. */
+export function pollThrough<T>(what: string, fn: () => Promise<Maybe<T>>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  return poll(what, () => fn().catch(() => null), timeoutMs, everyMs)
+}
+
 /** Like poll, but answers whether the condition came true instead of throwing. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
   try {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createLeaseManager } from '../../src/lease/index.js'
-import { leaseDatabase, manager, pool, sleep } from './helpers.js'
+import { expireInDatabase, leaseDatabase, manager, pool } from './helpers.js'
 
 t.test('two owners: only one acquires; renew, release and takeover move the fencing token', async (t) => {
   const { url, sql } = await leaseDatabase(t)
@@ -14,12 +14,14 @@ t.test('two owners: only one acquires; renew, release and takeover move the fenc
   if (refused.held || !first.held) throw new Error('unreachable')
   t.same(refused.expiresAt, first.expiresAt, 'standby sees the holder expiry')
 
-  // Acquiring again while ours and live extends it under the same token.
-  await sleep(20)
+  // Acquiring again while ours and live extends it under the same token. The expiry is compared in the
+  // database, at its microsecond precision (a Date keeps milliseconds, which two quick calls can share).
+  const [before] = await sql<{ at: string }[]>`SELECT expires_at::text AS at FROM whatsapp_session_leases WHERE client_id = 's1'`
   const again = await a.tryAcquire('s1')
   t.match(again, { held: true, fencingToken: 1 })
-  if (!again.held) throw new Error('unreachable')
-  t.ok(again.expiresAt > first.expiresAt, 'expiry moved forward')
+  const [{ moved }] = await sql<{ moved: boolean }[]>`
+    SELECT expires_at > ${before.at}::timestamptz AS moved FROM whatsapp_session_leases WHERE client_id = 's1'`
+  t.equal(moved, true, 'expiry moved forward')
 
   const renewed = await a.renew('s1', 1)
   t.match(renewed, { held: true, fencingToken: 1 })
@@ -42,16 +44,17 @@ t.test('two owners: only one acquires; renew, release and takeover move the fenc
 })
 
 t.test('an expired lease is taken over with token + 1; leases are per client id', async (t) => {
-  const { url } = await leaseDatabase(t)
-  const a = manager(t, url, 'instance-a', { ttlMs: 300, renewEveryMs: 100, safetyMarginMs: 60 })
-  const b = manager(t, url, 'instance-b', { ttlMs: 300, renewEveryMs: 100, safetyMarginMs: 60 })
+  const { url, sql } = await leaseDatabase(t)
+  const a = manager(t, url, 'instance-a')
+  const b = manager(t, url, 'instance-b')
   t.match(await a.tryAcquire('s1'), { held: true, fencingToken: 1 })
   t.match(await b.tryAcquire('s2'), { held: true, fencingToken: 1 }, 'another client id is independent')
   t.match(await b.tryAcquire('s1'), { held: false })
-  await sleep(400)
+  await expireInDatabase(sql, 's1')
   t.match(await a.renew('s1', 1), { held: false, holder: 'instance-a' }, 'an expired lease cannot be renewed')
   t.match(await b.tryAcquire('s1'), { held: true, owner: 'instance-b', fencingToken: 2, takeovers: 1 })
-  await sleep(400)
+  t.match(await b.tryAcquire('s2'), { held: true, fencingToken: 1 }, 'the other client id kept its lease and token')
+  await expireInDatabase(sql, 's1')
   t.match(await b.tryAcquire('s1'), { held: true, fencingToken: 3, takeovers: 1 },
     'own expired lease re-acquired: new token (older writes are fenced), same owner so no takeover')
   t.match(await a.tryAcquire('s1'), { held: false, holder: 'instance-b', fencingToken: 3 })
@@ -83,12 +86,11 @@ t.test('works with prepare: false and rejects bad options', async (t) => {
 })
 
 t.test('N managers racing to take over an expired lease: exactly one wins, token + 1 once', async (t) => {
-  const { url } = await leaseDatabase(t)
-  const opts = { ttlMs: 300, renewEveryMs: 100, safetyMarginMs: 60 }
-  const dead = manager(t, url, 'dead-holder', opts)
-  const managers = Array.from({ length: 10 }, (_, i) => manager(t, url, `racer-${i}`, opts))
+  const { url, sql } = await leaseDatabase(t)
+  const dead = manager(t, url, 'dead-holder')
+  const managers = Array.from({ length: 10 }, (_, i) => manager(t, url, `racer-${i}`))
   t.match(await dead.tryAcquire('s'), { held: true, fencingToken: 1 })
-  await sleep(400)
+  await expireInDatabase(sql, 's')
   const results = await Promise.all(managers.map((m) => m.tryAcquire('s')))
   const winners = results.filter((r) => r.held)
   t.equal(winners.length, 1, 'exactly one takes over')

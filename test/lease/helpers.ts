@@ -19,14 +19,13 @@ export function pool(t: Teardown, url: string, extra: postgres.Options<{}> = {})
 }
 
 /**
- * A manager on its own pool. The generous statement timeout keeps connection set-up under a loaded
- * test run from counting as a failure; tests about timeouts pass their own.
+ * A manager on its own pool. The ttl and statement timeout are generous so that a loaded machine never
+ * lets a lease expire or a statement time out between two steps of a test: a test makes a lease expire
+ * with expireInDatabase, and tests about timing pass a manual clock and their own ttl.
  */
 export function manager(t: Teardown, url: string, owner: string, options: Partial<LeaseManagerOptions> = {}) {
-  return createLeaseManager({ sql: pool(t, url), owner, ttlMs: 600, statementTimeoutMs: 5000, ...options })
+  return createLeaseManager({ sql: pool(t, url), owner, ttlMs: 60_000, statementTimeoutMs: 5000, ...options })
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** A pool that counts the lease statements it runs (postgres.js debug hook). */
 export function countingPool(t: Teardown, url: string): { sql: postgres.Sql; statements: () => number } {
