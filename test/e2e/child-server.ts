@@ -2,6 +2,7 @@
 // trusts the fake's certificate root), for tests that need two instances or a kill -9.
 // Every child is killed (SIGKILL) at teardown if the test did not stop it.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { pollThrough } from '../helpers/poll.js'
 import { freePort } from '../helpers/ports.js'
 import { fileURLToPath } from 'node:url'
 import type { Teardown } from '../helpers/teardown.js'
@@ -102,6 +103,10 @@ export async function waitForChildState(server: ChildServer, state: string, time
     await new Promise((r) => setTimeout(r, 25))
   }
 }
+
+/** Polls the child servers every 200 ms until check holds; one that cannot answer yet (or was killed) counts as not yet. */
+export const untilServers = <T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> =>
+  pollThrough(what, check, timeoutMs, 200)
 
 /** Log lines in which Baileys reports a message it could not decrypt. */
 export const childDecryptFailures = (server: ChildServer): string[] =>

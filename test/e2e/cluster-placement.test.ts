@@ -7,16 +7,12 @@
 // conversation goes on without a decryption failure.
 import t from 'tap'
 import { balancedPlacement } from '../../src/cluster/placement.js'
-import { pollThrough } from '../helpers/poll.js'
-import { childDecryptFailures, spawnServer, type ChildServer } from './child-server.js'
+import { childDecryptFailures, untilServers, spawnServer, type ChildServer } from './child-server.js'
 import { BOB, contactWritesAndAppDecrypts, migratedDatabase, prepareProcess, receivedText, startFake, tempDir } from './harness.js'
 
 const enforced = prepareProcess()
 const IDS = Array.from({ length: 6 }, (_, i) => `cp-${i}`)
 const accountOf = (i: number) => ({ pn: `1556100000${i}`, lid: `41000000000000${i}` })
-/** Polls the instances every 200 ms; one that cannot answer yet (or was killed) counts as not yet. */
-const until = <T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> =>
-  pollThrough(what, check, timeoutMs, 200)
 
 t.test('placement across three instances: balanced, kill -9 failover, join rebalance; no 440, one socket per account', async (t) => {
   t.ok(enforced, 'signature verification enforced')
@@ -86,21 +82,21 @@ t.test('placement across three instances: balanced, kill -9 failover, join rebal
   const a = await start('a')
   await start('b')
   await start('c')
-  await until('three live instances', async () => (await ownerIds()).size === 3, 15_000)
+  await untilServers('three live instances', async () => (await ownerIds()).size === 3, 15_000)
   for (const [i, id] of IDS.entries()) {
     const created = await a.post('/api/whatsapp/sessions', { clientId: id })
     t.equal(created.status, 201, `${id} created on a`)
-    const qr = await until(`a QR for ${id}`, async () => {
+    const qr = await untilServers(`a QR for ${id}`, async () => {
       const res = await a.get(`/api/whatsapp/qr?clientId=${id}`)
       return res.status === 200 && (res.body.qr as string)
     }, 20_000)
     await fake.scanQR(qr, accountOf(i))
-    await until(`${id} open on a`, async () => (await a.get(`/api/whatsapp/status?clientId=${id}`)).body.state === 'open', 20_000)
+    await untilServers(`${id} open on a`, async () => (await a.get(`/api/whatsapp/status?clientId=${id}`)).body.state === 'open', 20_000)
   }
 
   // Balanced: every session moves (clean hand-over) to its rendezvous instance.
   const balancedAt = Date.now()
-  const want3 = await until('every session on its rendezvous instance', () => placedOn(['a', 'b', 'c']), 90_000)
+  const want3 = await untilServers('every session on its rendezvous instance', () => placedOn(['a', 'b', 'c']), 90_000)
   t.comment(`placed in ${((Date.now() - balancedAt) / 1000).toFixed(1)} s after the last pairing: ${JSON.stringify(shares(want3))}`)
   t.same(Object.values(shares(want3)).reduce((x, y) => x + y, 0), IDS.length)
   noOverlap('after placement')
@@ -113,7 +109,7 @@ t.test('placement across three instances: balanced, kill -9 failover, join rebal
   const killedAt = Date.now()
   servers.get(victim)?.kill('SIGKILL')
   await servers.get(victim)?.exited
-  const want2 = await until(`${victim}'s sessions open on ${survivors.join(' and ')}`, () => placedOn(survivors), 60_000)
+  const want2 = await untilServers(`${victim}'s sessions open on ${survivors.join(' and ')}`, () => placedOn(survivors), 60_000)
   const failoverMs = Date.now() - killedAt
   t.comment(`kill -9 of ${victim} (${counts[victim] ?? 0} sessions): all open on the survivors after ${(failoverMs / 1000).toFixed(1)} s: ${JSON.stringify(shares(want2))}`)
   t.ok(failoverMs < 15_000, `failover within 15 s (${failoverMs} ms)`)
@@ -124,7 +120,7 @@ t.test('placement across three instances: balanced, kill -9 failover, join rebal
   // A new instance joins: after its settle time, the sessions it wins move to it.
   const joinedAt = Date.now()
   await start('d')
-  const want3b = await until('rebalanced onto d', () => placedOn([...survivors, 'd']), 90_000)
+  const want3b = await untilServers('rebalanced onto d', () => placedOn([...survivors, 'd']), 90_000)
   const rebalanceMs = Date.now() - joinedAt
   t.comment(`d joined: rebalanced after ${(rebalanceMs / 1000).toFixed(1)} s: ${JSON.stringify(shares(want3b))}`)
   t.ok(rebalanceMs < 60_000, `rebalanced within 60 s (${rebalanceMs} ms)`)

@@ -5,18 +5,13 @@
 // instance are answered by the holder (session-info names it), with at most one hop.
 import t from 'tap'
 import { preferredInstance } from '../../src/cluster/placement.js'
-import { pollThrough } from '../helpers/poll.js'
-import { childDecryptFailures, freePort, spawnServer, type ChildServer } from './child-server.js'
+import { childDecryptFailures, untilServers, freePort, spawnServer, type ChildServer } from './child-server.js'
 import { BOB, migratedDatabase, prepareProcess, receivedText, startFake, tempDir } from './harness.js'
 
 const enforced = prepareProcess()
 const IDS = Array.from({ length: 3 }, (_, i) => `rt-${i}`)
 const accountOf = (i: number) => ({ pn: `1556200000${i}`, lid: `42000000000000${i}` })
 const NAMES = ['a', 'b', 'c'] as const
-
-/** Polls the instances every 200 ms; one that cannot answer yet (or was killed) counts as not yet. */
-const until = <T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> =>
-  pollThrough(what, check, timeoutMs, 200)
 
 t.test('every call for every session through every instance of three', async (t) => {
   t.ok(enforced, 'signature verification enforced')
@@ -38,24 +33,24 @@ t.test('every call for every session through every instance of three', async (t)
   const a = servers.get('a') as ChildServer
   const b = servers.get('b') as ChildServer
   const owners = async () => new Map((await db.sql<{ id: string }[]>`SELECT id FROM whatsapp_instances`).map((r) => [r.id.split(':')[0] as string, r.id]))
-  await until('three live instances', async () => (await owners()).size === 3, 15_000)
+  await untilServers('three live instances', async () => (await owners()).size === 3, 15_000)
 
   for (const [i, id] of IDS.entries()) {
     t.equal((await a.post('/api/whatsapp/sessions', { clientId: id })).status, 201, `${id} created on a`)
     // Pinned to a while it pairs; its QR is asked of b.
-    const qr = await until(`a QR for ${id} through b`, async () => {
+    const qr = await untilServers(`a QR for ${id} through b`, async () => {
       const res = await b.get(`/api/whatsapp/qr?clientId=${id}`)
       return res.status === 200 && (res.body.qr as string)
     }, 20_000)
     await fake.scanQR(qr, accountOf(i))
-    await until(`${id} open (asked of b)`, async () => (await b.get(`/api/whatsapp/status?clientId=${id}`)).body?.state === 'open', 20_000)
+    await untilServers(`${id} open (asked of b)`, async () => (await b.get(`/api/whatsapp/status?clientId=${id}`)).body?.state === 'open', 20_000)
   }
 
   // Placement moves each session to its rendezvous instance.
   const ids = await owners()
   const live = NAMES.map((n) => ids.get(n) as string)
   const want = new Map(IDS.map((id) => [id, preferredInstance(id, live) as string]))
-  await until('every session held by its rendezvous instance', async () => {
+  await untilServers('every session held by its rendezvous instance', async () => {
     const rows = await db.sql<{ client_id: string; owner: string }[]>`SELECT client_id, owner FROM whatsapp_session_leases WHERE expires_at > now() AND client_id LIKE 'rt-_'`
     const held = new Map(rows.map((r) => [r.client_id, r.owner]))
     for (const id of IDS) {

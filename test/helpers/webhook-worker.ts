@@ -42,11 +42,16 @@ export function buildWorker(o: { outbox: EventOutbox; store: WebhookStore; globa
 
 export const textEvent = (n: number): NewEvent => ({ type: 'message.received', timestamp: new Date(1_700_000_000_000 + n).toISOString(), data: { n } })
 
-/** Moves the manual clock on (timers: backoff, poll, flush) until check() holds; waits on real I/O between steps. */
-export function drive<T>(clock: ManualClock, what: string, check: () => T | undefined | null | false, stepMs = 500): Promise<T> {
-  return eventually(what, () => {
-    const v = check()
+/**
+ * Moves the manual clock on (timers: backoff, poll, flush) until check() holds; waits on real I/O between
+ * steps. check may read a store (a promise).
+ */
+export function drive<T>(clock: ManualClock, what: string, check: () => Maybe<T> | Promise<Maybe<T>>, stepMs = 500): Promise<T> {
+  return eventually(what, async () => {
+    const v = await check()
     if (!v) clock.advance(stepMs)
     return v
   })
 }
+
+type Maybe<T> = T | undefined | null | false

@@ -5,7 +5,6 @@ import { Webhook } from 'standardwebhooks'
 import { createSealer } from '../../src/messages/payload.js'
 import { createFileWebhookStore } from '../../src/webhooks/store/file.js'
 import { createMemoryOutbox } from '../helpers/memory-outbox.js'
-import { eventually } from '../helpers/manual-clock.js'
 import type { Teardown } from '../helpers/teardown.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startConsumer, type Received } from '../helpers/webhook-consumer.js'
@@ -74,11 +73,7 @@ t.test('a 400 dead-letters the event at once, the stream continues, and redelive
   t.same(seqs.slice(5), [6, 3], 'the redelivery comes after the pending events')
   t.equal(consumer.received[6].headers['webhook-id'], stored[2].id)
   // The consumer has the redelivery before the worker has read its answer and removed the dead letter.
-  await eventually('dead letter gone', async () => {
-    const gone = (await store.deadLetters('s1')).length === 0
-    if (!gone) clock.advance(500)
-    return gone
-  })
+  await drive(clock, 'dead letter gone', async () => (await store.deadLetters('s1')).length === 0)
   t.same(await store.deadLetters('s1'), [], 'a delivered redelivery leaves no dead letter')
 })
 
