@@ -1,9 +1,9 @@
 // End to end, the lease during a database outage (SESSION_LEASE on, the default): the holder cannot
 // renew, so it closes its WhatsApp socket before the lease could expire (no other instance can then
-// find it "expired" while this one still talks to WhatsApp). The close is compared with the expiry the
-// database recorded, on this machine's one clock, so how long the test took to notice does not count. Writes made before the socket closed are
-// in the mirror. When the database returns, it takes the lease again, reconnects with the same keys,
-// and the messages queued meanwhile decrypt.
+// find it "expired" while this one still talks to WhatsApp). The close is compared with the expiry
+// the database recorded, on this machine's one clock, so how long the test takes to notice does not
+// count. Writes made before the socket closed are in the mirror. When the database returns, it takes
+// the lease again, reconnects with the same keys, and the messages queued meanwhile decrypt.
 import t from 'tap'
 import {
   BOB,
