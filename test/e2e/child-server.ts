@@ -77,14 +77,16 @@ export async function spawnServer(t: Teardown, o: { name: string; env: Record<st
     post: (path, body) => call('POST', path, body ?? {}),
     kill: (signal) => { child.kill(signal) },
   }
-  // Up when /health answers (or fail with what it printed).
-  const until = Date.now() + 30_000
+  // Up when /health answers (or fail with what it printed). The wait is generous: with both cores busy,
+  // a child's start (tsx compiling the server, loading Baileys) has taken over 30 s.
+  const startMs = 120_000
+  const until = Date.now() + startMs
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server ${o.name} exited (${child.exitCode}) at start:\n${lines.join('\n')}`)
     try {
       if ((await server.get('/health')).status === 200) return server
     } catch { /* not listening yet */ }
-    if (Date.now() > until) throw new Error(`server ${o.name} did not answer /health in 30 s:\n${lines.join('\n')}`)
+    if (Date.now() > until) throw new Error(`server ${o.name} did not answer /health in ${startMs / 1000} s:\n${lines.join('\n')}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
