@@ -1,7 +1,7 @@
 // A Clock (src/lib/clock.ts) that only moves when the test says so: timers fire in due order inside
 // advance(), so code with timers (leases, backoff) is driven exactly, whatever the machine's speed.
 import type { Clock } from '../../src/lib/clock.js'
-import { poll } from './poll.js'
+import { poll, type Maybe } from './poll.js'
 
 interface Timer {
   id: number
@@ -65,6 +65,6 @@ export function createManualClock(start = 1_000_000): ManualClock {
  * Waits (on real I/O, not on time) until check() is truthy: a database answer, a socket event. The
  * bound only turns a hang into a failure; nothing asserts how long it took.
  */
-export function eventually<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, limitMs = 20_000): Promise<T> {
+export function eventually<T>(what: string, check: () => Maybe<T> | Promise<Maybe<T>>, limitMs = 20_000): Promise<T> {
   return poll(what, check, limitMs, 5)
 }

@@ -2,7 +2,8 @@
 // wait on real time (with generous bounds that fail with a name, never assert speed); unit tests
 // wait by turns of the event loop.
 
-type Maybe<T> = T | undefined | null | false
+/** What a check returns while what it waits for has not happened yet: any falsy value. */
+export type Maybe<T> = T | undefined | null | false
 
 /** Polls fn until it returns a truthy value; throws naming `what` after timeoutMs. */
 export async function poll<T>(what: string, fn: () => Promise<Maybe<T>> | Maybe<T>, timeoutMs = 15_000, everyMs = 50): Promise<T> {

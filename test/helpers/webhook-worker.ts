@@ -6,6 +6,7 @@ import { noMetrics } from '../../src/webhooks/metrics.js'
 import type { Endpoint, WebhookStore } from '../../src/webhooks/types.js'
 import { createWebhookWorker } from '../../src/webhooks/worker.js'
 import { createManualClock, eventually, type ManualClock } from './manual-clock.js'
+import type { Maybe } from './poll.js'
 
 export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 export const OLD_SECRET = 'whsec_dGhlIG9sZCBzZWNyZXQgb2YgdGhlIHRlc3RzIQ=='
@@ -53,5 +54,3 @@ export function drive<T>(clock: ManualClock, what: string, check: () => Maybe<T>
     return v
   })
 }
-
-type Maybe<T> = T | undefined | null | false
