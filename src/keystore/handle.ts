@@ -1,7 +1,7 @@
 // One open session: Baileys' auth state kept in memory (reads never touch a disk or the network), and
 // every change handed to the mode's sink, which persists it. Key ids are mapped to stored ids here
 // (Codec.keyId), so everything below sees only stored ids.
-import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys'
+import type { SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys'
 import type { Codec } from './codec.js'
 import { HandleClosedError } from './errors.js'
 import { countKeys, pickKeys, setKey } from './memory.js'
@@ -41,44 +41,16 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
     if (closed || wiping || wiped) throw new HandleClosedError(clientId)
   }
 
-  // A promise chain rather than an async function: every write's acknowledgement passes through here.
-  function write(op: 'set' | 'creds', dirty: Dirty): Promise<void> {
+  async function write(op: 'set' | 'creds', dirty: Dirty): Promise<void> {
     const started = o.onWrite ? performance.now() : 0
-    const report = (result: WriteResult | null) => {
+    let result: WriteResult | null = null
+    try {
+      result = await sink.write(dirty)
+      lastWriteAt = Date.now()
+    } finally {
       const seconds = o.onWrite ? (performance.now() - started) / 1000 : 0
       o.onWrite?.({ backend: result?.landed ?? o.mode, ok: result !== null, seconds, op, databaseFailed: result?.databaseFailed ?? false })
     }
-    return sink.write(dirty).then(
-      (result) => {
-        lastWriteAt = Date.now()
-        report(result)
-      },
-      (err: unknown) => {
-        report(null)
-        throw err
-      },
-    )
-  }
-
-  /**
-   * Memory first (reads see the change at once), then the write: one pass, stored ids only. Memory
-   * holds everything stored, so a delete of a key it lacks changes nothing and is not written; a set
-   * that changes nothing still waits for the writes before it (see createWriteQueue). Returns what changed.
-   */
-  function applyToMemory(data: SignalDataSet): Record<string, string[]> {
-    const keys: Record<string, string[]> = {}
-    for (const type in data) {
-      const values = (data as Record<string, Record<string, unknown> | undefined>)[type]
-      if (!values) continue
-      let touched: string[] | null = null
-      const encode = KEPT_ENCODED.has(type)
-      for (const id in values) {
-        const storedId = codec.keyId(type, id)
-        const value = values[id]
-        if (setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)) (touched ??= keys[type] = []).push(storedId)
-      }
-    }
-    return keys
   }
 
   const decode = (type: string, text: string) => codec.decode(type, text, clientId, true)
@@ -90,15 +62,24 @@ export function createSessionHandle(o: HandleOptions): SessionHandle {
       o.onWrite?.({ backend: o.mode, ok: true, seconds: (performance.now() - started) / 1000, op: 'get' })
       return found as { [id: string]: SignalDataTypeMap[T] }
     },
-    set(data) {
-      let keys: Record<string, string[]>
-      try {
-        assertOpen()
-        keys = applyToMemory(data)
-      } catch (err) {
-        return Promise.reject(err)
+    async set(data) {
+      assertOpen()
+      // Memory first (reads see the change at once), then the write: one pass, stored ids only. Memory
+      // holds everything stored, so a delete of a key it lacks changes nothing and is not written; a set
+      // that changes nothing still waits for the writes before it (see createWriteQueue).
+      const keys: Record<string, string[]> = {}
+      for (const type in data) {
+        const values = (data as Record<string, Record<string, unknown> | undefined>)[type]
+        if (!values) continue
+        let touched: string[] | null = null
+        const encode = KEPT_ENCODED.has(type)
+        for (const id in values) {
+          const storedId = codec.keyId(type, id)
+          const value = values[id]
+          if (setKey(state.keys, type, storedId, value != null && encode ? new Encoded(codec.encode(type, value)) : value)) (touched ??= keys[type] = []).push(storedId)
+        }
       }
-      return write('set', { keys })
+      await write('set', { keys })
     },
   }
 

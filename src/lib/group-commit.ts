@@ -28,42 +28,33 @@ export function createGroupCommit<T, R = void>(commit: (items: T[]) => Promise<R
   // The commit or exclusive section in progress; null when idle.
   let running: Promise<void> | null = null
 
-  // Written as promise chains rather than async functions: each write pays every layer between its
-  // statement's answer and its caller, and a chain settles in fewer steps. `running` never rejects.
-  function commitQueued(): Promise<void> {
+  async function commitQueued(): Promise<void> {
     const group = queue
     queue = []
-    let work: Promise<R>
+    let result: R
     try {
-      work = commit(group.map((w) => w.item))
+      result = await commit(group.map((w) => w.item))
     } catch (err) {
-      work = Promise.reject(err)
+      for (const w of group) w.reject(err)
+      return
     }
-    return work.then(
-      (result) => {
-        for (const w of group) w.resolve(result)
-      },
-      (err: unknown) => {
-        for (const w of group) w.reject(err)
-      },
-    )
+    for (const w of group) w.resolve(result)
   }
 
-  function lingerThenCommit(): Promise<void> {
+  async function lingerThenCommit(): Promise<void> {
     const wait = options.linger?.()
-    return wait ? wait.then(commitQueued) : commitQueued()
-  }
-
-  function finished(): void {
-    running = null
-    pump()
+    if (wait) await wait
+    return commitQueued()
   }
 
   function pump(): void {
     if (running) return
     const next = exclusives.shift() ?? (queue.length > 0 ? lingerThenCommit : null)
     if (!next) return
-    running = next().then(finished, finished)
+    running = next().finally(() => {
+      running = null
+      pump()
+    })
   }
 
   return {

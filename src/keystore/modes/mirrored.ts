@@ -16,7 +16,7 @@ import type { FileState, SessionFile, SessionFolder } from '../file/index.js'
 import type { DatabaseSession, SessionDatabase } from '../postgres/index.js'
 import { freshState, type SessionState } from '../state.js'
 import { decodeFileState } from './file.js'
-import { createWriteQueue, DEFAULT_PROBE, type Mode, type Opened, type ProbePolicy, type Sink, type WriteResult } from './mode.js'
+import { createWriteQueue, DEFAULT_PROBE, type Mode, type Opened, type ProbePolicy, type Sink } from './mode.js'
 import { createCatalog } from './mirrored-catalog.js'
 import { mirrorMarker, planOpen } from './reconcile.js'
 
@@ -161,30 +161,15 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
       )
     }
 
-    /** The database failed a write: the mirror takes it (whole, if it missed a batch), fsynced, and the probe starts. */
-    async function fallBack(err: unknown, toMirror: () => Promise<void>): Promise<WriteResult> {
-      if (isRefusal(err)) throw refuse(err)
-      if (!link.degraded) log?.warn({ clientId, err }, 'database unreachable: writes go to the local mirror (fsynced) until it returns')
-      Object.assign(link, { degraded: true })
-      reachable = false
-      attempt = 0
-      scheduleProbe()
-      if (!(await toMirror().then(() => true, () => false)) || mirrorBehind) {
-        await file.replace(current()) // the mirror missed a batch the database had: write it whole
-        mirrorBehind = false
-      } else {
-        await file.sync()
-      }
-      return { landed: 'file', databaseFailed: true }
-    }
-
     const queue = createWriteQueue({
       state,
       codec,
-      // A promise chain rather than an async function: the acknowledgement passes through fewer steps.
-      commit(batch) {
-        if (refused) return Promise.reject(refused)
-        if (link.degraded) return file.append(batch, { sync: true }).then((): WriteResult => ({ landed: 'file', databaseFailed: false }))
+      async commit(batch) {
+        if (refused) throw refused
+        if (link.degraded) {
+          await file.append(batch, { sync: true })
+          return { landed: 'file', databaseFailed: false }
+        }
         // The statement goes out first, then the mirror's append (into the page cache, no fsync) runs while
         // the database works: postgres.js sends a short statement from a setImmediate (it batches writes),
         // so the append waits for the check phase after that one. The COMMIT is the acknowledgement, and
@@ -197,16 +182,27 @@ export function createMirroredMode(o: MirroredModeOptions): Mode {
           return mirror
         }
         setImmediate(() => setImmediate(toMirror))
-        return db.then(
-          (incarnation): WriteResult => {
-            link.incarnation = incarnation ?? link.incarnation
-            link.inDatabase = true
-            reachable = true
-            followDatabase(toMirror())
-            return { landed: 'postgres', databaseFailed: false }
-          },
-          (err: unknown) => fallBack(err, toMirror),
-        )
+        try {
+          link.incarnation = (await db) ?? link.incarnation
+        } catch (err) {
+          if (isRefusal(err)) throw refuse(err)
+          if (!link.degraded) log?.warn({ clientId, err }, 'database unreachable: writes go to the local mirror (fsynced) until it returns')
+          Object.assign(link, { degraded: true })
+          reachable = false
+          attempt = 0
+          scheduleProbe()
+          if (!(await toMirror().then(() => true, () => false)) || mirrorBehind) {
+            await file.replace(current()) // the mirror missed a batch the database had: write it whole
+            mirrorBehind = false
+          } else {
+            await file.sync()
+          }
+          return { landed: 'file', databaseFailed: true }
+        }
+        link.inDatabase = true
+        reachable = true
+        followDatabase(toMirror())
+        return { landed: 'postgres', databaseFailed: false }
       },
       unchanged: () => ({ landed: link.degraded ? 'file' : 'postgres', databaseFailed: false }),
     })

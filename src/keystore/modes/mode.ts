@@ -77,8 +77,8 @@ export function createWriteQueue(o: {
 }) {
   const { state, codec } = o
   let carry: Dirty | null = null
-  return createGroupCommit<Dirty, WriteResult>((items) => {
-    if (carry === null && state.stored && items.every(isEmptyDirty)) return Promise.resolve(o.unchanged())
+  return createGroupCommit<Dirty, WriteResult>(async (items) => {
+    if (carry === null && state.stored && items.every(isEmptyDirty)) return o.unchanged()
     const dirty = mergeDirty([carry, ...items])
     if (!state.stored) dirty.creds = true // a new session's first write brings its creds
     state.version = { epoch: state.version.epoch, seq: state.version.seq + items.length }
@@ -86,10 +86,9 @@ export function createWriteQueue(o: {
     state.updatedAt = at
     const batch = encodeDirty(codec, state, dirty, state.version, at)
     carry = dirty
-    return o.commit(batch).then((result) => {
-      carry = null
-      state.stored = true
-      return result
-    })
+    const result = await o.commit(batch)
+    carry = null
+    state.stored = true
+    return result
   })
 }

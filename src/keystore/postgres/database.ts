@@ -56,23 +56,6 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
       return r.present ? new VersionConflictError(clientId) : new SessionDeletedError(clientId)
     }
 
-    /** A write to the session's existing rows (a chain, not an async function: it is every write's path). */
-    function update(w: q.Write, now: number): Promise<null> {
-      return scrubbed(() => q.updateStatement(sql, w)).then((applied) => {
-        if (!applied) return refusal().then((err) => Promise.reject(err))
-        if (w.touch) touched = now
-        return null
-      })
-    }
-
-    /** The session's first write, which may create its rows; when the row exists already, an update decides. */
-    async function create(w: Parameters<typeof q.createStatement>[1], now: number): Promise<string | null> {
-      const [r] = await scrubbed(() => q.createStatement(sql, w))
-      if (r.applied === 0) return update(w, now) // an earlier attempt committed, or another instance created it
-      touched = now
-      return r.incarnation
-    }
-
     return {
       async load(): Promise<DatabaseCopy> {
         // Both queries go out at once: one round trip of latency.
@@ -107,7 +90,7 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
        * carries creds); otherwise a missing row means it was deleted meanwhile and nothing is written.
        * Returns the row's incarnation when the statement created (or could have created) it.
        */
-      write(batch: EncodedBatch, options: { create: boolean }): Promise<string | null> {
+      async write(batch: EncodedBatch, options: { create: boolean }): Promise<string | null> {
         const upserts: q.Rows = { types: [], ids: [], values: [] }
         const deletes: Omit<q.Rows, 'values'> = { types: [], ids: [] }
         for (const [type, id, value] of batch.keys ?? []) {
@@ -125,8 +108,18 @@ export function createSessionDatabase({ sql, keyCheck, keyIds }: SessionDatabase
         if (batch.creds !== undefined) w.creds = batch.creds
         if (batch.status !== undefined) w.status = batch.status
         if (batch.jid !== undefined) w.jid = batch.jid
-        if (options.create && w.creds !== undefined) return create({ ...w, creds: w.creds, keyCheck, keyIds }, now)
-        return update(w, now)
+        const creds = w.creds
+        if (options.create && creds !== undefined) {
+          const [r] = await scrubbed(async () => q.createStatement(sql, { ...w, creds, keyCheck, keyIds }))
+          if (r.applied > 0) {
+            touched = now
+            return r.incarnation
+          }
+          // The row exists (an earlier attempt committed, or another instance created it): an update decides.
+        }
+        if (!(await scrubbed(() => q.updateStatement(sql, w)))) throw await refusal()
+        if (w.touch) touched = now
+        return null
       },
 
       /**

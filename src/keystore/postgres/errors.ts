@@ -55,27 +55,15 @@ export class DatabaseError extends Error {
   }
 }
 
-/** A server-side error as a DatabaseError (message and SQLSTATE only); anything else as it is. */
-function scrub(err: unknown): unknown {
-  if (err && typeof err === 'object' && 'severity' in err) {
-    const e = err as { message?: string; code?: string }
-    return new DatabaseError(`database error: ${e.message ?? 'unknown'}`, 'DATABASE_ERROR', e.code)
-  }
-  return err
-}
-
-/**
- * Runs fn; a server-side error comes out as a DatabaseError. A chain, not an async function: every
- * write's answer passes through here.
- */
-export function scrubbed<T>(fn: () => Promise<T>): Promise<T> {
-  let work: Promise<T>
+/** Runs fn; a server-side error comes out as a DatabaseError (message and SQLSTATE only). */
+export async function scrubbed<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    work = fn()
+    return await fn()
   } catch (err) {
-    return Promise.reject(scrub(err))
+    if (err && typeof err === 'object' && 'severity' in err) {
+      const e = err as { message?: string; code?: string }
+      throw new DatabaseError(`database error: ${e.message ?? 'unknown'}`, 'DATABASE_ERROR', e.code)
+    }
+    throw err
   }
-  return work.then(undefined, (err: unknown) => {
-    throw scrub(err)
-  })
 }

@@ -95,7 +95,7 @@ function writeText(w: Write) {
  * which costs less than RETURNING or a final SELECT) says whether it applied. Resolves to whether it
  * applied.
  */
-export function updateStatement(sql: Sql, w: Write): Promise<boolean> {
+export async function updateStatement(sql: Sql, w: Write): Promise<boolean> {
   const { params, param, id, lease, upsert, del } = writeText(w)
   const [epoch, seq] = [param(w.epoch), param(w.seq)]
   const sets = [
@@ -106,14 +106,14 @@ export function updateStatement(sql: Sql, w: Write): Promise<boolean> {
     st AS (UPDATE whatsapp_sessions w SET updated_at = now()${sets} FROM s WHERE w.client_id = s.client_id)`
   const creds = w.creds === undefined ? '' : `,
     cr AS (UPDATE whatsapp_session_creds c SET creds = ${param(w.creds)}::text FROM s WHERE c.client_id = s.client_id)`
-  return sql.unsafe<Array<{ applied?: number }>>(`
+  const result = await sql.unsafe<Array<{ applied?: number }>>(`
     WITH s AS (
       UPDATE whatsapp_session_versions SET version_epoch = ${epoch}::bigint, version_seq = ${seq}::bigint
        WHERE client_id = ${id} AND (version_epoch, version_seq) < (${epoch}::bigint, ${seq}::bigint) ${lease}
       RETURNING client_id
     )${row}${creds}${del}
     ${upsert === '' ? 'SELECT count(*)::int AS applied FROM s' : upsert}`, params as never[], { prepare: true })
-    .then((result) => (upsert === '' ? (result[0]?.applied ?? 0) > 0 : result.count > 0))
+  return upsert === '' ? (result[0]?.applied ?? 0) > 0 : result.count > 0
 }
 
 /**
